@@ -1,0 +1,1 @@
+"""Object detection: the only package that imports torch."""

@@ -1,0 +1,1 @@
+"""Scoring tracks against MOTChallenge ground truth."""

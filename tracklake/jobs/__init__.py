@@ -1,0 +1,1 @@
+"""Running videos end to end: the per-video pipeline and the Ray driver."""

@@ -1,0 +1,1 @@
+"""Multi-object trackers (ByteTrack, BoT-SORT, OC-SORT): numpy and scipy only."""
