@@ -1,0 +1,47 @@
+"""MOTChallenge text export: ``frame+1,track_id,x,y,w,h,score,-1,-1,-1`` per row."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+
+from tracklake.io.store import TRACKS_DIR
+
+_MOT_COLUMNS = ["frame", "track_id", "x1", "y1", "x2", "y2", "score"]
+
+
+def export_mot(tracks_file: str | Path, destination: str | Path) -> int:
+    """Write one video's tracks as a MOTChallenge result file; returns the row count.
+
+    Frames become 1-based; boxes become ``x, y, width, height`` in pixels.
+    """
+    table = pq.read_table(tracks_file, columns=_MOT_COLUMNS)
+    table = table.sort_by([("frame", "ascending"), ("track_id", "ascending")])
+    columns = {name: table.column(name).to_numpy() for name in _MOT_COLUMNS}
+    rows = np.column_stack(
+        [
+            columns["frame"] + 1,
+            columns["track_id"],
+            columns["x1"],
+            columns["y1"],
+            columns["x2"] - columns["x1"],
+            columns["y2"] - columns["y1"],
+            columns["score"],
+            np.full((len(table), 3), -1),
+        ]
+    )
+    Path(destination).parent.mkdir(parents=True, exist_ok=True)
+    np.savetxt(destination, rows, fmt="%d,%d,%.2f,%.2f,%.2f,%.2f,%.4f,%d,%d,%d")
+    return len(table)
+
+
+def export_mot_run(out_dir: str | Path, destination_dir: str | Path) -> list[Path]:
+    """Export every video of a run to ``destination_dir/<video>.txt``."""
+    written = []
+    for tracks_file in sorted((Path(out_dir) / TRACKS_DIR).glob("*.parquet")):
+        destination = Path(destination_dir) / f"{tracks_file.stem}.txt"
+        export_mot(tracks_file, destination)
+        written.append(destination)
+    return written

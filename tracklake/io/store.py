@@ -1,0 +1,278 @@
+"""The Parquet track store: ``OUT/tracks/<video>.parquet``, ``OUT/videos.parquet``, ``run.json``.
+
+A tracks file is written under a temporary name in the same folder and renamed only when
+complete, so a reader globbing ``tracks/*.parquet`` never sees a half-written file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from tracklake.io.video_ids import safe_file_stem
+from tracklake.types import Tracks, VideoStatus, VideoSummary
+
+SCHEMA_VERSION = "1"
+TRACKS_DIR = "tracks"
+VIDEOS_FILE = "videos.parquet"
+RUN_FILE = "run.json"
+_COMPRESSION = "zstd"
+_ROWS_PER_FLUSH = 65_536
+
+TRACK_SCHEMA = pa.schema(
+    [
+        ("video_id", pa.string()),
+        ("frame", pa.int32()),
+        ("time_s", pa.float64()),
+        ("track_id", pa.int32()),
+        ("class_id", pa.int16()),
+        ("class_name", pa.string()),
+        ("score", pa.float32()),
+        ("x1", pa.float32()),
+        ("y1", pa.float32()),
+        ("x2", pa.float32()),
+        ("y2", pa.float32()),
+    ]
+)
+
+VIDEO_COLUMNS = pa.schema(
+    [
+        ("video_id", pa.string()),
+        ("path", pa.string()),
+        ("status", pa.string()),
+        ("error", pa.string()),
+        ("frames", pa.int64()),
+        ("fps", pa.float64()),
+        ("width", pa.int32()),
+        ("height", pa.int32()),
+        ("duration_s", pa.float64()),
+        ("detections", pa.int64()),
+        ("tracks", pa.int64()),
+        ("seconds", pa.float64()),
+    ]
+)
+
+
+def tracks_path(out_dir: str | Path, video_id: str) -> Path:
+    """Where the tracks of ``video_id`` live; always directly inside ``OUT/tracks/``."""
+    return Path(out_dir) / TRACKS_DIR / f"{safe_file_stem(video_id)}.parquet"
+
+
+def _nested_list_type(depth: int) -> pa.DataType:
+    value_type: pa.DataType = pa.float32()
+    for _ in range(depth):
+        value_type = pa.list_(value_type)
+    return value_type
+
+
+def _extra_column(values: np.ndarray) -> pa.Array:
+    """A per-row extra as a float32 column: ``(M,)`` plain, ``(M, K, 3)`` keypoints as nested
+    lists, an object array of ``(P, 2)`` polygons as lists of points."""
+    if values.dtype == object:
+        polygons = [np.asarray(value, dtype=np.float32).tolist() for value in values]
+        return pa.array(polygons, type=_nested_list_type(2))
+    values = values.astype(np.float32, copy=False)
+    return pa.array(values.tolist(), type=_nested_list_type(values.ndim - 1))
+
+
+def track_table(
+    video_id: str,
+    frame: int,
+    time_s: float,
+    tracks: Tracks,
+    class_names: Mapping[int, str],
+    extras: Mapping[str, np.ndarray],
+) -> pa.Table:
+    """One frame's tracks as rows of the track schema, plus one column per extra.
+
+    ``extras`` holds per-track arrays already aligned with ``tracks`` (first dimension M).
+    """
+    n = len(tracks)
+    columns = {
+        "video_id": pa.array([video_id] * n, pa.string()),
+        "frame": pa.array(np.full(n, frame, np.int32)),
+        "time_s": pa.array(np.full(n, time_s, np.float64)),
+        "track_id": pa.array(tracks.track_ids),
+        "class_id": pa.array(tracks.class_ids),
+        "class_name": pa.array(
+            [class_names.get(int(c), str(int(c))) for c in tracks.class_ids], pa.string()
+        ),
+        "score": pa.array(tracks.scores),
+        **{name: pa.array(tracks.boxes[:, i]) for i, name in enumerate(("x1", "y1", "x2", "y2"))},
+    }
+    columns.update({name: _extra_column(values) for name, values in extras.items()})
+    return pa.table(columns)
+
+
+class TrackFileWriter:
+    """Writes one video's tracks, frame by frame, to ``OUT/tracks/<video>.parquet``.
+
+    Use as a context manager: the file appears under its final name only when the block
+    ends without an exception; otherwise the temporary file is deleted. Rows are flushed to
+    the temporary file in row groups, so memory stays bounded on long videos.
+
+    Args:
+        out_dir: the run's ``OUT`` folder.
+        video_id: the video's id; stored in every row.
+        class_names: model class id -> name.
+        metadata: key-value metadata for the file footer (model, tracker config, source
+            size and mtime, ...); the schema and tracklake versions are added here.
+    """
+
+    def __init__(
+        self,
+        out_dir: str | Path,
+        video_id: str,
+        class_names: Mapping[int, str],
+        metadata: Mapping[str, str],
+    ):
+        from tracklake import __version__
+
+        self.path = tracks_path(out_dir, video_id)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.temp_path = _temp_path_for(self.path)
+        self.video_id = video_id
+        self.rows = 0
+        self.track_ids: set[int] = set()
+        self._class_names = dict(class_names)
+        self._footer = {
+            "tracklake.schema_version": SCHEMA_VERSION,
+            "tracklake.version": __version__,
+            **metadata,
+        }
+        self._writer: pq.ParquetWriter | None = None
+        self._pending: list[pa.Table] = []
+        self._pending_rows = 0
+
+    def append(
+        self,
+        frame: int,
+        time_s: float,
+        tracks: Tracks,
+        extras: Mapping[str, np.ndarray] | None = None,
+    ) -> None:
+        """Add one frame's tracks; ``extras`` are per-track arrays aligned with ``tracks``."""
+        if not len(tracks):
+            return
+        table = track_table(self.video_id, frame, time_s, tracks, self._class_names, extras or {})
+        self._pending.append(table)
+        self._pending_rows += table.num_rows
+        self.rows += table.num_rows
+        self.track_ids.update(tracks.track_ids.tolist())
+        if self._pending_rows >= _ROWS_PER_FLUSH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        table = pa.concat_tables(self._pending)
+        if self._writer is None:
+            schema = table.schema.with_metadata(self._footer)
+            self._writer = pq.ParquetWriter(self.temp_path, schema, compression=_COMPRESSION)
+        self._writer.write_table(table.cast(self._writer.schema))
+        self._pending.clear()
+        self._pending_rows = 0
+
+    def commit(self) -> Path:
+        """Write what is left and move the file to its final name (atomically)."""
+        self._flush()
+        if self._writer is None:  # a video without a single track still gets its file
+            empty = TRACK_SCHEMA.empty_table().replace_schema_metadata(self._footer)
+            pq.write_table(empty, self.temp_path, compression=_COMPRESSION)
+        else:
+            self._writer.close()
+            self._writer = None
+        os.replace(self.temp_path, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        """Drop everything written so far."""
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        self.temp_path.unlink(missing_ok=True)
+
+    def __enter__(self) -> TrackFileWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.abort()
+
+
+def read_track_metadata(path: str | Path) -> dict[str, str]:
+    """The key-value metadata in a tracks file's footer."""
+    raw = pq.read_schema(path).metadata or {}
+    return {key.decode(): value.decode() for key, value in raw.items()}
+
+
+def _temp_path_for(path: Path) -> Path:
+    """A sibling of ``path`` that no reader's glob matches: dot-prefixed, ending in .tmp."""
+    return path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+
+
+def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """Call ``write(temp_path)``, then rename the temporary file to ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp_path = _temp_path_for(path)
+    try:
+        write(temp_path)
+    except BaseException:
+        temp_path.unlink(missing_ok=True)
+        raise
+    os.replace(temp_path, path)
+
+
+def write_videos_table(summaries: Sequence[VideoSummary], out_dir: str | Path) -> Path:
+    """Write ``OUT/videos.parquet``: one row per summary, manifest columns last."""
+    rows = []
+    for summary in summaries:
+        row = asdict(summary)
+        row["status"] = str(summary.status)
+        row.update(row.pop("extra"))
+        rows.append(row)
+    extra_names = sorted({name for row in rows for name in row} - set(VIDEO_COLUMNS.names))
+    columns = {
+        field.name: pa.array([row[field.name] for row in rows], field.type)
+        for field in VIDEO_COLUMNS
+    }
+    columns.update({name: pa.array([row.get(name) for row in rows]) for name in extra_names})
+    table = pa.table(columns)
+    path = Path(out_dir) / VIDEOS_FILE
+    _write_atomically(path, lambda temp: pq.write_table(table, temp, compression=_COMPRESSION))
+    return path
+
+
+def read_videos_table(out_dir: str | Path) -> list[VideoSummary]:
+    """The summaries of ``OUT/videos.parquet``; ``[]`` when the run has none yet."""
+    path = Path(out_dir) / VIDEOS_FILE
+    if not path.exists():
+        return []
+    summaries = []
+    for row in pq.read_table(path).to_pylist():
+        core = {name: row.pop(name) for name in VIDEO_COLUMNS.names}
+        core["status"] = VideoStatus(core["status"])
+        summaries.append(VideoSummary(**core, extra=row))
+    return summaries
+
+
+def write_run_json(out_dir: str | Path, configuration: Mapping[str, Any]) -> Path:
+    """Write ``OUT/run.json``: the run's configuration and the versions that produced it."""
+    from tracklake.versions import package_versions
+
+    document = {"configuration": dict(configuration), "versions": package_versions()}
+    text = json.dumps(document, indent=2, sort_keys=True, default=str) + "\n"
+    path = Path(out_dir) / RUN_FILE
+    _write_atomically(path, lambda temp: temp.write_text(text, encoding="utf-8"))
+    return path
