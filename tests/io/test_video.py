@@ -82,7 +82,7 @@ def test_rgb_channel_order(shared_videos):
 
 
 def test_vp9_webm_decodes(bad_videos):
-    frames, indices, _ = decode_all(VideoDecoder(bad_videos["vp9"], num_threads=2))
+    frames, _, _ = decode_all(VideoDecoder(bad_videos["vp9"], num_threads=2))
     assert frames.shape == (71, 480, 640, 3)
     assert frames.std() > 10
 
