@@ -129,6 +129,8 @@ class VideoDecoder:
     ):
         import decord  # imported here: listing sources must not need decord
 
+        # Our VideoError says what went wrong; FFmpeg's own lines on stderr only add noise.
+        decord.logging.set_level(decord.logging.QUIET)
         self.path = str(path)
         check_readable_file(self.path)
         width, height = size if size is not None else (-1, -1)
@@ -148,7 +150,8 @@ class VideoDecoder:
             height=int(first[0]),
             duration_s=end_time,
         )
-        self._cut_short = _cut_short_detail(self.path)
+        self.cut_short = _cut_short_detail(self.path)
+        """Why the file is incomplete although it opened (``""`` when it is complete)."""
 
     def batches(self, batch_size: int, vid_stride: int = 1) -> Iterator[FrameBatch]:
         """Yield the frames ``0, vid_stride, 2 * vid_stride, ...`` in batches of ``batch_size``.
@@ -177,10 +180,10 @@ class VideoDecoder:
                 ) from None
             delivered += len(indices)
             yield FrameBatch(frames, indices, times_s.astype(np.float64))
-        if self._cut_short:
+        if self.cut_short:
             raise VideoError(
                 self.path,
                 VideoErrorKind.TRUNCATED,
-                f"{self._cut_short}; decoding stopped after frame {self.info.frames - 1}",
+                f"{self.cut_short}; decoding stopped after frame {self.info.frames - 1}",
                 frames_decoded=delivered,
             )

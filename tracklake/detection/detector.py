@@ -1,0 +1,181 @@
+"""The batched detector: frames in, ``Detections`` per frame out."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from tracklake.detection.config import DetectorConfig
+from tracklake.detection.letterbox import Letterbox
+from tracklake.detection.masks import encode_rle, frame_masks
+from tracklake.detection.models import LoadedModel, load_model
+from tracklake.detection.nms import NmsSettings, select
+from tracklake.detection.weights import resolve_weights
+from tracklake.types import Detections
+
+log = logging.getLogger(__name__)
+
+
+def select_device(name: str) -> torch.device:
+    """The torch device ``name`` means: ``auto`` is the first CUDA device if any, else the
+    CPU; a bare number ``N`` is ``cuda:N``."""
+    if name == "auto":
+        return torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
+    device = torch.device(f"cuda:{name}" if name.isdigit() else name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {name!r} requested but CUDA is not available")
+    return device
+
+
+def load_detector(config: DetectorConfig) -> Detector:
+    """Resolve, load and prepare the model ``config`` names.
+
+    Raises:
+        ModelError: the model cannot be found, read or used (the message says why).
+    """
+    weights = resolve_weights(config.model)
+    device = select_device(config.device)
+    half = config.half and device.type != "cpu"
+    if config.half and not half:
+        log.warning("half=True is ignored on the CPU; running in float32")
+    model = load_model(weights.path, trusted=weights.trusted, device=device, half=half)
+    return Detector(model, config, weights.path, device, torch.float16 if half else torch.float32)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class Detector:
+    """A YOLO model on its device, run in batches with Ultralytics' preprocessing and NMS.
+
+    Frames of one shape share a letterbox and so a batch; frames of several shapes in one
+    call run as one batch per shape, which keeps each frame's detections independent of
+    what else was in the call.
+
+    Attributes:
+        class_names: class id -> name, from the checkpoint.
+        model_sha256: sha256 of the model file.
+        model_path: the model file, resolved.
+        task: ``detect``, ``segment`` or ``pose``.
+    """
+
+    def __init__(
+        self,
+        model: LoadedModel,
+        config: DetectorConfig,
+        path: Path,
+        device: torch.device,
+        dtype: torch.dtype,
+    ) -> None:
+        self._model = model
+        self._config = config
+        self._device = device
+        self._dtype = dtype
+        self._nms = NmsSettings(
+            conf=config.conf,
+            iou=config.iou,
+            classes=config.classes,
+            max_det=config.max_det,
+            agnostic=config.agnostic_nms,
+        )
+        self._target = self._target_size(model, config.imgsz)
+        self.class_names = model.class_names
+        self.model_sha256 = file_sha256(path)
+        self.model_path = str(path.resolve())
+        self.task = model.task
+
+    @staticmethod
+    def _target_size(model: LoadedModel, imgsz: int) -> tuple[int, int]:
+        """The ``(h, w)`` frames are letterboxed into, before ``rect`` trims the padding."""
+        if model.input_size is not None:
+            if model.input_size != (imgsz, imgsz):
+                log.warning(
+                    "imgsz=%d ignored: this export takes %s inputs", imgsz, model.input_size
+                )
+            return model.input_size
+        side = math.ceil(imgsz / model.stride) * model.stride
+        if side != imgsz:
+            log.warning(
+                "imgsz=%d is not a multiple of stride %d: using %d", imgsz, model.stride, side
+            )
+        return side, side
+
+    def letterbox(self, frame_size: tuple[int, int]) -> Letterbox:
+        """How a frame of ``(H, W)`` pixels is letterboxed for this model."""
+        rect = self._model.input_size is None
+        return Letterbox.fit(frame_size, self._target, self._model.stride, rect)
+
+    def detect(self, frames: Sequence[np.ndarray] | np.ndarray) -> list[Detections]:
+        """Detect objects in each frame.
+
+        Args:
+            frames: uint8 RGB frames ``(H, W, 3)``, sizes may differ; or one ``(N, H, W, 3)``
+                array.
+
+        Returns:
+            one ``Detections`` per frame, in order: boxes ``x1, y1, x2, y2`` in frame pixels,
+            best score first. A pose model adds ``extras["keypoints"]`` ``(N, K, D)`` float32
+            (``x, y`` in frame pixels, then visibility); a segment model adds
+            ``extras["mask_rle"]``, an object array of uint32 run lengths (see ``masks``).
+        """
+        by_shape: dict[tuple[int, ...], list[int]] = defaultdict(list)
+        for index, frame in enumerate(frames):
+            if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
+                raise ValueError(
+                    f"frame {index}: expected a uint8 (H, W, 3) RGB array, "
+                    f"got {frame.dtype} {frame.shape}"
+                )
+            by_shape[frame.shape].append(index)
+
+        results: list[Detections | None] = [None] * len(frames)
+        for shape, indices in by_shape.items():
+            letterbox = self.letterbox(shape[:2])
+            for start in range(0, len(indices), self._config.batch):
+                chunk = indices[start : start + self._config.batch]
+                batch = np.stack([frames[i] for i in chunk])
+                for index, detections in zip(
+                    chunk, self._detect_batch(batch, letterbox), strict=True
+                ):
+                    results[index] = detections
+        return results
+
+    @torch.inference_mode()
+    def _detect_batch(self, frames: np.ndarray, letterbox: Letterbox) -> list[Detections]:
+        """Detections of ``(B, H, W, 3)`` uint8 frames of one shape: one forward pass."""
+        images = letterbox.apply(frames, self._device, self._dtype)
+        predictions, prototypes = self._model.forward(images)
+        selected = select(predictions, len(self.class_names), self._nms, self._model.end2end)
+        return [
+            self._to_detections(rows, letterbox, None if prototypes is None else prototypes[i])
+            for i, rows in enumerate(selected)
+        ]
+
+    def _to_detections(
+        self, rows: torch.Tensor, letterbox: Letterbox, prototypes: torch.Tensor | None
+    ) -> Detections:
+        """One frame's ``(n, 6 + extra)`` selected rows (input pixels) as ``Detections``."""
+        boxes = letterbox.boxes_to_frame(rows[:, :4])
+        extras: dict[str, np.ndarray] = {}
+        if self._model.kpt_shape is not None:
+            keypoints = rows[:, 6:].reshape(len(rows), *self._model.kpt_shape)
+            extras["keypoints"] = letterbox.points_to_frame(keypoints).cpu().numpy()
+        if prototypes is not None:
+            masks = frame_masks(prototypes, rows[:, 6:], boxes, letterbox)
+            # As Ultralytics does, a detection whose mask is empty is dropped.
+            nonempty = masks.flatten(1).any(1)
+            rows, masks = rows[nonempty], masks[nonempty]
+            extras["mask_rle"] = encode_rle(masks)
+        rows = rows.cpu().numpy()
+        return Detections(rows[:, :4], rows[:, 4], rows[:, 5], extras)

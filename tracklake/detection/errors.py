@@ -1,0 +1,8 @@
+"""The error a model that cannot be found or used raises."""
+
+
+class ModelError(Exception):
+    """A model file that is missing, unreadable or of a kind tracklake cannot run.
+
+    The message names the file and the cause.
+    """

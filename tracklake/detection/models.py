@@ -1,0 +1,171 @@
+"""Loading a YOLO network: Ultralytics ``.pt`` checkpoints and TorchScript exports.
+
+A ``.pt`` checkpoint is loaded through ``ultralytics.YOLO`` and then used as a plain
+``torch.nn.Module``; a ``.torchscript`` export needs torch alone and carries the same facts
+(task, class names, stride, input size) as JSON metadata inside the file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from tracklake.detection.errors import ModelError
+
+TASKS = ("detect", "segment", "pose")
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A YOLO network on its device, with the facts needed to feed it and read its output.
+
+    Attributes:
+        network: the ``torch.nn.Module`` (or TorchScript module) in eval mode.
+        format: ``pt`` or ``torchscript``.
+        task: ``detect``, ``segment`` or ``pose``.
+        class_names: class id -> name, from the checkpoint.
+        stride: the largest stride of the network; input sides are multiples of it.
+        end2end: the network returns final detections ``(B, max_det, 6 + extra)`` (YOLOv10,
+            exports with ``nms=True``) rather than candidates that need NMS.
+        kpt_shape: ``(K, D)`` keypoints per detection of a pose model, else ``None``.
+        input_size: the fixed ``(h, w)`` input of a static export, or ``None`` when any
+            stride-multiple shape works (then frames are letterboxed to minimal padding).
+    """
+
+    network: torch.nn.Module
+    format: str
+    task: str
+    class_names: dict[int, str]
+    stride: int
+    end2end: bool
+    kpt_shape: tuple[int, int] | None
+    input_size: tuple[int, int] | None
+
+    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Run the network on a batch.
+
+        Args:
+            images: ``(B, 3, h, w)`` RGB in ``[0, 1]``, the network's dtype and device.
+
+        Returns:
+            ``(predictions, prototypes)``. ``predictions`` is ``(B, 4 + nc + extra, A)`` with
+            ``cx, cy, w, h`` boxes in input pixels, class scores and ``extra`` mask
+            coefficients or keypoints for each of ``A`` anchors; for an end2end network it is
+            ``(B, max_det, 6 + extra)`` with ``x1, y1, x2, y2, score, class``.
+            ``prototypes`` is ``(B, C, h/4, w/4)`` for a segment model, else ``None``.
+        """
+        output = self.network(images)
+        # A .pt network returns (head output, raw feature maps); the head output of a segment
+        # model is (predictions, prototypes). A TorchScript export drops the feature maps.
+        if self.format == "pt":
+            output = output[0]
+        if self.task == "segment":
+            return output[0], output[1]
+        return output, None
+
+
+def load_model(path: Path, *, trusted: bool, device: torch.device, half: bool) -> LoadedModel:
+    """Load the network in ``path`` onto ``device``, in float16 when ``half``.
+
+    Args:
+        path: a ``.pt`` checkpoint or a ``.torchscript`` export.
+        trusted: whether ``path`` lies in a weights folder; loading an untrusted ``.pt`` logs
+            a warning, since unpickling it runs code.
+
+    Raises:
+        ModelError: the file is of another format, is not a checkpoint, or holds a model of a
+            task other than detect, segment or pose.
+    """
+    suffix = path.suffix.lower()
+    if suffix == ".pt":
+        if not trusted:
+            log.warning(
+                "loading %s runs the pickled code inside it: load only .pt files you trust "
+                "(this one lies outside the weights folders)",
+                path,
+            )
+        model = _load_checkpoint(path, device)
+    elif suffix == ".torchscript":
+        model = _load_torchscript(path, device)
+    else:
+        raise ModelError(
+            f"{path}: unsupported model format {suffix or '(no suffix)'!r}; tracklake runs "
+            "Ultralytics .pt checkpoints and .torchscript exports"
+        )
+    if half:
+        model.network.half()
+    return model
+
+
+def _check_task(path: Path, task: str) -> None:
+    if task not in TASKS:
+        raise ModelError(
+            f"{path} is a {task!r} model; tracklake needs a detect, segment or pose model"
+        )
+
+
+def _load_checkpoint(path: Path, device: torch.device) -> LoadedModel:
+    try:
+        from ultralytics import YOLO
+    except ImportError as error:
+        raise ModelError(
+            f"{path}: loading a .pt checkpoint needs Ultralytics "
+            "(pip install 'tracklake[ultralytics]'); a TorchScript export needs torch alone"
+        ) from error
+    try:
+        yolo = YOLO(str(path))
+    except Exception as error:
+        raise ModelError(f"{path} is not an Ultralytics checkpoint: {error}") from error
+    _check_task(path, yolo.task)
+    network = yolo.model.fuse(verbose=False).to(device).float().eval()
+    network.requires_grad_(False)
+    head = network.model[-1]
+    return LoadedModel(
+        network=network,
+        format="pt",
+        task=yolo.task,
+        class_names={int(k): str(v) for k, v in yolo.names.items()},
+        stride=max(int(network.stride.max()), 32),
+        end2end=bool(getattr(network, "end2end", False)),
+        kpt_shape=tuple(head.kpt_shape) if yolo.task == "pose" else None,
+        input_size=None,
+    )
+
+
+def _load_torchscript(path: Path, device: torch.device) -> LoadedModel:
+    import torchvision  # noqa: F401  registers torchvision ops that exports with NMS call
+
+    files = {"config.txt": ""}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # torch.jit is deprecated, still works
+            network = torch.jit.load(str(path), map_location=device, _extra_files=files)
+    except Exception as error:
+        raise ModelError(f"{path} is not a TorchScript file: {error}") from error
+    if not files["config.txt"]:
+        raise ModelError(
+            f"{path} has no Ultralytics metadata: export it with `yolo export format=torchscript`"
+        )
+    metadata: dict[str, Any] = json.loads(files["config.txt"])
+    task = metadata["task"]
+    _check_task(path, task)
+    args = metadata.get("args", {})
+    height, width = metadata["imgsz"]
+    return LoadedModel(
+        network=network.float().eval(),
+        format="torchscript",
+        task=task,
+        class_names={int(k): str(v) for k, v in metadata["names"].items()},
+        stride=int(metadata["stride"]),
+        end2end=bool(metadata.get("end2end") or args.get("nms")),
+        kpt_shape=tuple(metadata["kpt_shape"]) if task == "pose" else None,
+        input_size=None if args.get("dynamic") else (int(height), int(width)),
+    )

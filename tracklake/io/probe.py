@@ -1,0 +1,45 @@
+"""Opening every video of a source without decoding it: what a run would see."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from tracklake.io.errors import VideoError
+from tracklake.io.remote import is_uri, local_copy
+from tracklake.io.video import VideoDecoder, VideoInfo
+from tracklake.types import VideoRef
+
+
+@contextmanager
+def local_video(path: str) -> Iterator[str]:
+    """A local path for ``path``: itself, or a temporary copy of a remote object."""
+    if is_uri(path):
+        with local_copy(path) as local_path:
+            yield local_path
+    else:
+        yield path
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """A video's stream properties, or why it cannot be opened (``info`` is then ``None``).
+
+    ``warning`` says why a video that opened will decode only part way (``""`` if not).
+    """
+
+    ref: VideoRef
+    info: VideoInfo | None
+    error: str
+    warning: str
+
+
+def probe(ref: VideoRef, num_threads: int = 1) -> ProbeResult:
+    """Open ``ref`` and read its stream properties; never raises for a bad video."""
+    try:
+        with local_video(ref.path) as path:
+            decoder = VideoDecoder(path, num_threads=num_threads)
+            return ProbeResult(ref, decoder.info, "", decoder.cut_short)
+    except VideoError as error:
+        return ProbeResult(ref, None, str(error), "")

@@ -1,0 +1,121 @@
+"""BoT-SORT (Aharon et al., 2022) as Ultralytics 8.4 runs it: ByteTrack with an ``xywh``
+Kalman state, camera-motion compensation and, optionally, appearance embeddings."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tracklake.tracking.bytetrack import ByteTrack
+from tracklake.tracking.camera_motion import CameraMotion
+from tracklake.tracking.config import TrackerConfig
+from tracklake.tracking.matching import cosine_cost, fuse_score, iou_cost
+from tracklake.types import Detections
+
+# Weight of a track's past appearance in its running (exponential) mean embedding.
+EMBEDDING_MOMENTUM = 0.9
+
+
+class BoTSORT(ByteTrack):
+    """BoT-SORT for one video.
+
+    Args:
+        config: the settings; with ``with_reid``, every non-empty frame's detections must
+            carry ``extras["embeddings"]`` ``(N, D)`` float32.
+        max_lost_frames: see ``ByteTrack``.
+        camera_motion: estimates the camera's motion between frames, or None
+            (``gmc_method: none``).
+    """
+
+    box_format = "xywh"
+
+    def __init__(
+        self,
+        config: TrackerConfig,
+        max_lost_frames: int,
+        camera_motion: CameraMotion | None = None,
+    ) -> None:
+        self._camera_motion = camera_motion
+        super().__init__(config, max_lost_frames)
+
+    @property
+    def needs_frame(self) -> bool:
+        return self._camera_motion is not None
+
+    def _compensate_camera_motion(
+        self, frame: np.ndarray | None, detections: Detections, high: np.ndarray, rows: np.ndarray
+    ) -> None:
+        if self._camera_motion is None:
+            return
+        if frame is None:
+            raise ValueError(
+                f"gmc_method {self.config.gmc_method!r} needs each frame's image: pass "
+                "update(detections, frame), or set gmc_method: none"
+            )
+        warp = self._camera_motion.estimate(frame, detections.boxes[high])
+        tracks = self._tracks
+        tracks.mean[rows], tracks.covariance[rows] = warp_xywh_states(
+            warp, tracks.mean[rows], tracks.covariance[rows]
+        )
+
+    def _cost(self, rows: np.ndarray, detections: Detections, indices: np.ndarray) -> np.ndarray:
+        cost = iou_cost(self._boxes(rows), detections.boxes[indices])
+        too_far = cost > 1 - self.config.proximity_thresh
+        if self.config.fuse_score:
+            cost = fuse_score(cost, detections.scores[indices])
+        if self.config.with_reid:
+            appearance = cosine_cost(self._tracks.embedding[rows], _embeddings(detections)[indices])
+            appearance = appearance / 2
+            appearance[(appearance > 1 - self.config.appearance_thresh) | too_far] = 1.0
+            cost = np.minimum(cost, appearance)
+        return cost
+
+    def _new_rows(self, detections: Detections, indices: np.ndarray) -> dict[str, np.ndarray]:
+        rows = super()._new_rows(detections, indices)
+        if self.config.with_reid:
+            rows["embedding"] = _embeddings(detections)[indices]
+        return rows
+
+    def _after_update(self, rows: np.ndarray, detections: Detections, indices: np.ndarray) -> None:
+        if not self.config.with_reid:
+            return
+        seen = _embeddings(detections)[indices]
+        has_seen = seen.any(axis=1)
+        rows, seen = rows[has_seen], seen[has_seen]
+        past = self._tracks.embedding[rows]
+        has_past = past.any(axis=1, keepdims=True)
+        blend = np.where(
+            has_past, EMBEDDING_MOMENTUM * past + (1 - EMBEDDING_MOMENTUM) * seen, seen
+        )
+        self._tracks.embedding[rows] = blend / np.linalg.norm(blend, axis=1, keepdims=True)
+
+
+def _embeddings(detections: Detections) -> np.ndarray:
+    """``(N, D)`` float32 L2-normalised ``extras["embeddings"]``; a zero embedding stays zero
+    (it says nothing about appearance)."""
+    if "embeddings" not in detections.extras:
+        if len(detections):
+            raise ValueError(
+                "with_reid needs detections.extras['embeddings'] (N, D) float32; "
+                "set with_reid: false to track without appearance"
+            )
+        return np.empty((0, 0), dtype=np.float32)
+    embeddings = np.asarray(detections.extras["embeddings"], dtype=np.float32)
+    norm = np.linalg.norm(embeddings, axis=1, keepdims=True)
+    return np.where(norm < 1e-12, 0.0, embeddings / np.maximum(norm, 1e-12)).astype(np.float32)
+
+
+def warp_xywh_states(
+    warp: np.ndarray, mean: np.ndarray, covariance: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Move ``(N, 8)`` ``xywh`` Kalman means and ``(N, 8, 8)`` covariances by a ``(2, 3)``
+    affine ``warp`` from the last frame to this one.
+
+    Centres and their velocities follow the warp; sizes follow ``abs`` of its linear part,
+    as the box enclosing the moved box does.
+    """
+    linear = warp[:, :2]
+    transform = np.kron(np.eye(4), linear)
+    transform[2:4, 2:4] = transform[6:8, 6:8] = np.abs(linear)
+    mean = mean @ transform.T
+    mean[:, :2] += warp[:, 2]
+    return mean, transform @ covariance @ transform.T

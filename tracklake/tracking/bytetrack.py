@@ -1,0 +1,259 @@
+"""ByteTrack (Zhang et al., 2022), step for step as Ultralytics 8.4 runs it, over arrays.
+
+BoT-SORT and OC-SORT are ByteTrack with other costs and extra steps; they override the
+hooks marked "Hook" below.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tracklake.tracking.config import TrackerConfig
+from tracklake.tracking.kalman import KalmanFilter
+from tracklake.tracking.matching import fuse_score, iou_cost, linear_assignment
+from tracklake.tracking.track_set import LOST, TRACKED, TrackSet
+from tracklake.types import Detections, Tracks
+
+# Cost limits of the second association (low-score detections, IoU only) and of the
+# association of unconfirmed tracks, fixed in ByteTrack and Ultralytics.
+SECOND_MATCH_THRESH = 0.5
+UNCONFIRMED_MATCH_THRESH = 0.7
+# A tracked and a lost track whose boxes overlap more than this are one object: the
+# younger of the two is dropped.
+DUPLICATE_IOU = 0.85
+
+
+@dataclass
+class FrameMatches:
+    """The (track row, detection index) pairs one frame's association stages found."""
+
+    rows: list[np.ndarray] = field(default_factory=list)
+    detections: list[np.ndarray] = field(default_factory=list)
+
+    def add(self, rows: np.ndarray, detections: np.ndarray) -> None:
+        self.rows.append(rows)
+        self.detections.append(detections)
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(K,)`` track rows and ``(K,)`` detection indices."""
+        return np.concatenate(self.rows), np.concatenate(self.detections)
+
+
+class ByteTrack:
+    """Track the objects of one video; feed it every frame in order.
+
+    Each tracker owns its tracks and its ID counter: IDs start at 1 and are given when a
+    track is confirmed, so they are dense and do not depend on anything else in the process.
+
+    Args:
+        config: the settings (``tracker_type`` is not checked here; see ``make_tracker``).
+        max_lost_frames: ``track_buffer`` in this video's frames. As in Ultralytics, a lost
+            track can still be recovered after ``max_lost_frames + 1`` frames without a match.
+    """
+
+    box_format = "xyah"
+
+    def __init__(self, config: TrackerConfig, max_lost_frames: int) -> None:
+        self.config = config
+        self.max_lost_frames = max_lost_frames
+        self._kalman = KalmanFilter(self.box_format)
+        self._frame_index = 0  # 1-based index of the frame being tracked
+        self._next_id = 1
+        self._tracks = TrackSet()
+        self._tracks.append(self._new_rows(Detections.empty(), np.empty(0, dtype=np.int64)))
+
+    @property
+    def needs_frame(self) -> bool:
+        """Whether ``update`` needs the image (camera-motion compensation)."""
+        return False
+
+    def __len__(self) -> int:
+        """Tracks held: tracked, unconfirmed and lost."""
+        return len(self._tracks)
+
+    def update(self, detections: Detections, frame: np.ndarray | None = None) -> Tracks:
+        """Track one frame.
+
+        Args:
+            detections: this frame's detections; never modified.
+            frame: ``(H, W, 3)`` uint8 RGB image; used only for camera-motion compensation.
+
+        Returns:
+            The confirmed tracks matched on this frame, by ``track_id``. Boxes are the Kalman
+            filter's corrected boxes (as Ultralytics reports them); ``detection_index`` is
+            the row of ``detections`` each track was matched to.
+        """
+        self._frame_index += 1
+        config, tracks = self.config, self._tracks
+        boxes, scores = detections.boxes, detections.scores
+        has_area = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
+        high = np.flatnonzero(has_area & (scores >= config.track_high_thresh))
+        low = np.flatnonzero(
+            has_area & (scores > config.track_low_thresh) & (scores < config.track_high_thresh)
+        )
+        pool = np.flatnonzero(tracks.confirmed)
+        unconfirmed = np.flatnonzero(~tracks.confirmed)
+        self._predict(pool)
+        self._compensate_camera_motion(frame, detections, high, np.concatenate([pool, unconfirmed]))
+
+        matches = FrameMatches()
+        free_rows, free_high = self._match(
+            matches, pool, high, self._cost(pool, detections, high), config.match_thresh
+        )
+        free_rows, free_high = self._recover(matches, free_rows, detections, free_high)
+        unmatched_tracked = free_rows[tracks.state[free_rows] == TRACKED]
+        newly_lost = self._second_association(matches, unmatched_tracked, detections, low)
+        unmatched_unconfirmed, free_high = self._match(
+            matches,
+            unconfirmed,
+            free_high,
+            self._cost(unconfirmed, detections, free_high),
+            UNCONFIRMED_MATCH_THRESH,
+        )
+        self._apply_matches(*matches.arrays(), detections)
+        tracks.state[newly_lost] = LOST
+
+        keep = np.ones(len(tracks), dtype=bool)
+        keep[unmatched_unconfirmed] = False
+        frames_lost = self._frame_index - tracks.last_frame
+        keep &= ~((tracks.state == LOST) & (frames_lost > self.max_lost_frames + 1))
+        tracks.keep(keep)
+        starts = free_high[scores[free_high] >= config.new_track_thresh]
+        if len(starts):
+            tracks.append(self._new_rows(detections, starts))
+        self._remove_duplicates()
+        self._assign_ids()
+        return self._report()
+
+    # Hooks
+
+    def _cost(self, rows: np.ndarray, detections: Detections, indices: np.ndarray) -> np.ndarray:
+        """Hook: ``(R, C)`` cost of matching track ``rows`` to detections ``indices``."""
+        cost = iou_cost(self._boxes(rows), detections.boxes[indices])
+        if self.config.fuse_score:
+            cost = fuse_score(cost, detections.scores[indices])
+        return cost
+
+    def _compensate_camera_motion(
+        self, frame: np.ndarray | None, detections: Detections, high: np.ndarray, rows: np.ndarray
+    ) -> None:
+        """Hook: move track ``rows`` by the camera's motion since the last frame."""
+
+    def _recover(
+        self, matches: FrameMatches, rows: np.ndarray, detections: Detections, indices: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Hook: a further association of the first stage's leftovers; returns what is left."""
+        return rows, indices
+
+    def _second_association(
+        self, matches: FrameMatches, rows: np.ndarray, detections: Detections, low: np.ndarray
+    ) -> np.ndarray:
+        """Hook: match tracked ``rows`` left over to low-score detections by IoU; returns the
+        rows that stay unmatched (they become lost)."""
+        cost = iou_cost(self._boxes(rows), detections.boxes[low])
+        unmatched, _ = self._match(matches, rows, low, cost, SECOND_MATCH_THRESH)
+        return unmatched
+
+    def _new_rows(self, detections: Detections, indices: np.ndarray) -> dict[str, np.ndarray]:
+        """Hook: the columns of new tracks started at detections ``indices``."""
+        n = len(indices)
+        mean, covariance = self._kalman.initiate(self._kalman.measure(detections.boxes[indices]))
+        return {
+            "track_id": np.zeros(n, dtype=np.int32),
+            "confirmed": np.full(n, self._frame_index == 1),
+            "state": np.full(n, TRACKED, dtype=np.int8),
+            "mean": mean,
+            "covariance": covariance,
+            "score": detections.scores[indices],
+            "class_id": detections.class_ids[indices],
+            "detection_index": indices.astype(np.int32),
+            "start_frame": np.full(n, self._frame_index, dtype=np.int64),
+            "last_frame": np.full(n, self._frame_index, dtype=np.int64),
+        }
+
+    def _after_update(self, rows: np.ndarray, detections: Detections, indices: np.ndarray) -> None:
+        """Hook: after track ``rows`` were corrected with detections ``indices``."""
+
+    # Steps
+
+    def _boxes(self, rows: np.ndarray) -> np.ndarray:
+        """``(R, 4)`` float64 ``x1, y1, x2, y2`` boxes of track ``rows``."""
+        return self._kalman.to_xyxy(self._tracks.mean[rows])
+
+    def _predict(self, rows: np.ndarray) -> None:
+        tracks = self._tracks
+        mean = tracks.mean[rows]
+        lost = tracks.state[rows] == LOST
+        mean[np.ix_(lost, self._kalman.size_velocity)] = 0
+        tracks.mean[rows], tracks.covariance[rows] = self._kalman.predict(
+            mean, tracks.covariance[rows]
+        )
+
+    def _match(
+        self,
+        matches: FrameMatches,
+        rows: np.ndarray,
+        indices: np.ndarray,
+        cost: np.ndarray,
+        limit: float,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Assign track ``rows`` to detections ``indices`` by ``cost``; record the pairs in
+        ``matches`` and return the unmatched rows and detection indices."""
+        pairs, free_rows, free_columns = linear_assignment(cost, limit)
+        matches.add(rows[pairs[:, 0]], indices[pairs[:, 1]])
+        return rows[free_rows], indices[free_columns]
+
+    def _apply_matches(self, rows: np.ndarray, indices: np.ndarray, detections: Detections) -> None:
+        """Correct track ``rows`` with their detections in one batched Kalman update."""
+        tracks = self._tracks
+        mean, covariance = self._kalman.update(
+            tracks.mean[rows],
+            tracks.covariance[rows],
+            self._kalman.measure(detections.boxes[indices]),
+        )
+        tracks.mean[rows] = mean
+        tracks.covariance[rows] = covariance
+        tracks.state[rows] = TRACKED
+        tracks.confirmed[rows] = True
+        tracks.score[rows] = detections.scores[indices]
+        tracks.class_id[rows] = detections.class_ids[indices]
+        tracks.detection_index[rows] = indices
+        tracks.last_frame[rows] = self._frame_index
+        self._after_update(rows, detections, indices)
+
+    def _remove_duplicates(self) -> None:
+        """Of a tracked and a lost track on the same object, drop the one matched over fewer
+        frames (the tracked one on a tie)."""
+        tracks = self._tracks
+        tracked = np.flatnonzero(tracks.state == TRACKED)
+        lost = np.flatnonzero(tracks.state == LOST)
+        if not len(tracked) or not len(lost):
+            return
+        cost = iou_cost(self._boxes(tracked), self._boxes(lost))
+        p, q = np.nonzero(cost < 1 - DUPLICATE_IOU)
+        age = tracks.last_frame - tracks.start_frame
+        tracked_older = age[tracked[p]] > age[lost[q]]
+        keep = np.ones(len(tracks), dtype=bool)
+        keep[lost[q[tracked_older]]] = False
+        keep[tracked[p[~tracked_older]]] = False
+        tracks.keep(keep)
+
+    def _assign_ids(self) -> None:
+        tracks = self._tracks
+        new = np.flatnonzero(tracks.confirmed & (tracks.track_id == 0))
+        tracks.track_id[new] = np.arange(self._next_id, self._next_id + len(new))
+        self._next_id += len(new)
+
+    def _report(self) -> Tracks:
+        tracks = self._tracks
+        rows = np.flatnonzero(tracks.confirmed & (tracks.state == TRACKED))
+        rows = rows[np.argsort(tracks.track_id[rows])]
+        return Tracks(
+            tracks.track_id[rows],
+            self._boxes(rows),
+            tracks.score[rows],
+            tracks.class_id[rows],
+            tracks.detection_index[rows],
+        )

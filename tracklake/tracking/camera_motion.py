@@ -1,0 +1,165 @@
+"""Camera-motion compensation for BoT-SORT: the camera's motion between two consecutive
+frames as a ``(2, 3)`` affine warp, by Ultralytics' methods (sparse optical flow, ORB
+features, ECC). Needs OpenCV (``pip install 'tracklake[opencv]'``), imported only here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+DOWNSCALE = 2  # frames are halved before estimating, as in Ultralytics
+_CORNERS = {
+    "maxCorners": 400,
+    "qualityLevel": 0.01,
+    "minDistance": 0,
+    "blockSize": 3,
+    "useHarrisDetector": False,
+    "k": 0.04,
+}
+_RANSAC_SEED = 0
+
+
+class CameraMotion:
+    """Estimate the camera's motion frame to frame, for one video.
+
+    Args:
+        method: ``sparseOptFlow`` | ``orb`` | ``ecc``.
+
+    Raises:
+        ImportError: OpenCV is not installed; the message says how to go on without it.
+    """
+
+    def __init__(self, method: str) -> None:
+        try:
+            import cv2
+        except ImportError as error:
+            raise ImportError(
+                f"gmc_method {method!r} needs OpenCV: pip install 'tracklake[opencv]', "
+                "or set gmc_method: none"
+            ) from error
+        if method not in ("sparseOptFlow", "orb", "ecc"):
+            raise ValueError(f"unknown gmc_method {method!r}")
+        self.method = method
+        self._cv2 = cv2
+        self._previous: dict[str, Any] | None = None  # the last frame's image and features
+
+    def estimate(self, frame: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+        """The warp from the last frame to ``frame``; identity on the first frame or when
+        too little matches.
+
+        Args:
+            frame: ``(H, W, 3)`` uint8 RGB.
+            boxes: ``(N, 4)`` ``x1, y1, x2, y2`` detections, left out of ORB's features
+                (moving objects say nothing about the camera).
+
+        Returns:
+            ``(2, 3)`` float64 affine warp in pixels of ``frame``.
+        """
+        cv2 = self._cv2
+        height, width = frame.shape[:2]
+        gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
+        size = (width // DOWNSCALE, height // DOWNSCALE)
+        if self.method == "ecc":
+            gray = cv2.GaussianBlur(gray, (3, 3), 1.5)
+        gray = cv2.resize(gray, size)
+        current, points = self._features(gray, boxes)
+        warp = np.eye(2, 3)
+        if self._previous is not None:
+            warp = points(self._previous)
+        self._previous = current
+        return warp
+
+    def _features(self, gray: np.ndarray, boxes: np.ndarray) -> tuple[dict[str, Any], Any]:
+        """This frame's state, and a function of the last frame's state giving the warp."""
+        cv2 = self._cv2
+        if self.method == "ecc":
+            return {"image": gray}, lambda previous: self._ecc(previous["image"], gray)
+        if self.method == "sparseOptFlow":
+            corners = cv2.goodFeaturesToTrack(gray, mask=None, **_CORNERS)
+            return {"image": gray, "corners": corners}, lambda previous: self._flow(previous, gray)
+        keypoints, descriptors = _orb_features(cv2, gray, boxes)
+        current = {"keypoints": keypoints, "descriptors": descriptors}
+        return current, lambda previous: self._orb_match(previous, current, gray.shape)
+
+    def _flow(self, previous: dict[str, Any], gray: np.ndarray) -> np.ndarray:
+        if previous["corners"] is None:
+            return np.eye(2, 3)
+        moved, status, _ = self._cv2.calcOpticalFlowPyrLK(
+            previous["image"], gray, previous["corners"], None
+        )
+        good = status.ravel().astype(bool)
+        return self._fit(previous["corners"][good], moved[good])
+
+    def _orb_match(
+        self, previous: dict[str, Any], current: dict[str, Any], shape: tuple[int, ...]
+    ) -> np.ndarray:
+        if previous["descriptors"] is None or current["descriptors"] is None:
+            return np.eye(2, 3)
+        matcher = self._cv2.BFMatcher(self._cv2.NORM_HAMMING)
+        pairs = [
+            (previous["keypoints"][m.queryIdx].pt, current["keypoints"][m.trainIdx].pt)
+            for m, n in (
+                knn
+                for knn in matcher.knnMatch(previous["descriptors"], current["descriptors"], 2)
+                if len(knn) == 2
+            )
+            if m.distance < 0.9 * n.distance
+        ]
+        if not pairs:
+            return np.eye(2, 3)
+        before, after = (
+            np.array(side, dtype=np.float32).reshape(-1, 2) for side in zip(*pairs, strict=True)
+        )
+        shift = after - before
+        # A match moving more than a quarter of the frame is wrong; so is an outlier shift.
+        near = (np.abs(shift) < 0.25 * np.array([shape[1], shape[0]])).all(axis=1)
+        before, after, shift = before[near], after[near], shift[near]
+        if not len(shift):
+            return np.eye(2, 3)
+        inlier = (np.abs(shift - shift.mean(0)) <= 2.5 * shift.std(0)).all(axis=1)
+        return self._fit(before[inlier], after[inlier])
+
+    def _ecc(self, previous: np.ndarray, gray: np.ndarray) -> np.ndarray:
+        cv2 = self._cv2
+        criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 5000, 1e-6)
+        try:
+            _, warp = cv2.findTransformECC(
+                previous,
+                gray,
+                np.eye(2, 3, dtype=np.float32),
+                cv2.MOTION_EUCLIDEAN,
+                criteria,
+                None,
+                1,
+            )
+        except cv2.error:  # no convergence: assume a still camera for this frame
+            return np.eye(2, 3)
+        warp = warp.astype(np.float64)
+        warp[:, 2] *= DOWNSCALE
+        return warp
+
+    def _fit(self, before: np.ndarray, after: np.ndarray) -> np.ndarray:
+        """Rotation, uniform scale and translation from matched points (RANSAC, with a fixed
+        seed so a video tracks the same whatever ran before it)."""
+        cv2 = self._cv2
+        if len(before) <= 4:
+            return np.eye(2, 3)
+        cv2.setRNGSeed(_RANSAC_SEED)
+        warp = cv2.estimateAffinePartial2D(before, after, method=cv2.RANSAC)[0]
+        if warp is None:
+            return np.eye(2, 3)
+        warp[:, 2] *= DOWNSCALE
+        return warp
+
+
+def _orb_features(cv2: Any, gray: np.ndarray, boxes: np.ndarray) -> tuple[Any, Any]:
+    """FAST keypoints with ORB descriptors, away from the border and the detections."""
+    height, width = gray.shape
+    mask = np.zeros_like(gray)
+    mask[int(0.02 * height) : int(0.98 * height), int(0.02 * width) : int(0.98 * width)] = 255
+    for x1, y1, x2, y2 in (boxes / DOWNSCALE).astype(np.int64):
+        mask[max(y1, 0) : max(y2, 0), max(x1, 0) : max(x2, 0)] = 0
+    keypoints = cv2.FastFeatureDetector_create(20).detect(gray, mask)
+    return cv2.ORB_create().compute(gray, keypoints)

@@ -1,0 +1,205 @@
+"""Tracker configuration: Ultralytics' tracker YAML keys, validated, with Ultralytics' defaults.
+
+A configuration comes from a short name (``bytetrack``, ``botsort``, ``ocsort``, optionally with
+``.yaml``: Ultralytics' own files, whose values are the defaults below) or from a YAML file in
+Ultralytics' format. One key is tracklake's own: ``track_buffer_fps``, the frame rate at which
+``track_buffer`` counts frames. Ultralytics counts the buffer in frames of whatever video it
+runs on; tracklake turns it into seconds (``track_buffer / track_buffer_fps``) and back into
+frames at each video's real frame rate and ``vid_stride``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+TRACKER_TYPES = ("bytetrack", "botsort", "ocsort")
+GMC_METHODS = ("none", "sparseOptFlow", "orb", "ecc")
+
+_COMMON_KEYS = (
+    "tracker_type",
+    "track_high_thresh",
+    "track_low_thresh",
+    "new_track_thresh",
+    "track_buffer",
+    "match_thresh",
+    "fuse_score",
+    "track_buffer_fps",
+)
+_KEYS_BY_TYPE = {
+    "bytetrack": _COMMON_KEYS,
+    "botsort": (
+        *_COMMON_KEYS,
+        "gmc_method",
+        "proximity_thresh",
+        "appearance_thresh",
+        "with_reid",
+        "model",
+    ),
+    "ocsort": (*_COMMON_KEYS, "delta_t", "inertia", "use_byte"),
+}
+_UNIT_INTERVAL_KEYS = (
+    "track_high_thresh",
+    "track_low_thresh",
+    "new_track_thresh",
+    "match_thresh",
+    "proximity_thresh",
+    "appearance_thresh",
+)
+
+
+@dataclass(frozen=True)
+class TrackerConfig:
+    """One tracker's settings; field names and defaults are Ultralytics' (8.4).
+
+    Attributes:
+        tracker_type: ``bytetrack`` | ``botsort`` | ``ocsort``.
+        track_high_thresh: detections scoring at least this join the first association.
+        track_low_thresh: detections scoring above this (and below ``track_high_thresh``)
+            join the second association: they continue tracks but never start one.
+        new_track_thresh: an unmatched high detection scoring at least this starts a track.
+        track_buffer: how long a lost track can be recovered, in frames at ``track_buffer_fps``.
+        match_thresh: cost limit (1 - IoU, fused with the score) of the first association.
+        fuse_score: multiply IoU by the detection score in the association cost.
+        track_buffer_fps: the frame rate ``track_buffer`` is counted at (tracklake's own key;
+            Ultralytics assumes 30 fps).
+        gmc_method: BoT-SORT camera-motion compensation: ``none`` | ``sparseOptFlow`` |
+            ``orb`` | ``ecc`` (all but ``none`` need OpenCV).
+        proximity_thresh: BoT-SORT: minimum IoU for appearance to count.
+        appearance_thresh: BoT-SORT: minimum cosine similarity for appearance to count.
+        with_reid: BoT-SORT: match on appearance embeddings too.
+        model: BoT-SORT ReID model; only ``auto`` (embeddings given with the detections).
+        delta_t: OC-SORT: frames back over which a track's direction is measured.
+        inertia: OC-SORT: weight of the direction-consistency cost.
+        use_byte: OC-SORT: run ByteTrack's second association on low-score detections.
+    """
+
+    tracker_type: str = "bytetrack"
+    track_high_thresh: float = 0.25
+    track_low_thresh: float = 0.1
+    new_track_thresh: float = 0.25
+    track_buffer: int = 30
+    match_thresh: float = 0.8
+    fuse_score: bool = True
+    track_buffer_fps: float = 30.0
+    gmc_method: str = "sparseOptFlow"
+    proximity_thresh: float = 0.5
+    appearance_thresh: float = 0.8
+    with_reid: bool = False
+    model: str = "auto"
+    delta_t: int = 3
+    inertia: float = 0.2
+    use_byte: bool = False
+
+    def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            _check_type(field.name, getattr(self, field.name), field.type)
+            if field.type == "float":  # YAML writes 25 for 25.0
+                object.__setattr__(self, field.name, float(getattr(self, field.name)))
+        if self.tracker_type not in TRACKER_TYPES:
+            raise ValueError(
+                f"tracker_type must be one of {', '.join(TRACKER_TYPES)}, got {self.tracker_type!r}"
+            )
+        for key in _UNIT_INTERVAL_KEYS:
+            if not 0.0 <= getattr(self, key) <= 1.0:
+                raise ValueError(f"{key} must lie in [0, 1], got {getattr(self, key)!r}")
+        if self.track_buffer < 0:
+            raise ValueError(f"track_buffer must be >= 0, got {self.track_buffer}")
+        if self.track_buffer_fps <= 0:
+            raise ValueError(f"track_buffer_fps must be > 0, got {self.track_buffer_fps}")
+        if self.delta_t < 1:
+            raise ValueError(f"delta_t must be >= 1, got {self.delta_t}")
+        if self.gmc_method not in GMC_METHODS:
+            raise ValueError(
+                f"gmc_method must be one of {', '.join(GMC_METHODS)}, got {self.gmc_method!r}"
+            )
+        if self.model != "auto":
+            raise ValueError(
+                f"model must be 'auto' (embeddings come with the detections), got {self.model!r}"
+            )
+
+    @property
+    def buffer_seconds(self) -> float:
+        """``track_buffer`` in seconds of video."""
+        return self.track_buffer / self.track_buffer_fps
+
+    def buffer_frames(self, fps: float, vid_stride: int = 1) -> int:
+        """``track_buffer`` in frames the tracker sees of a video at ``fps`` read every
+        ``vid_stride``-th frame; equals ``track_buffer`` at ``track_buffer_fps`` and stride 1."""
+        if fps <= 0:
+            raise ValueError(f"fps must be > 0, got {fps}")
+        if vid_stride < 1:
+            raise ValueError(f"vid_stride must be >= 1, got {vid_stride}")
+        return round(self.buffer_seconds * fps / vid_stride)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The keys that matter to this ``tracker_type``, JSON-able, in Ultralytics' order."""
+        return {key: getattr(self, key) for key in _KEYS_BY_TYPE[self.tracker_type]}
+
+
+def load_tracker_config(name_or_path: str | Path) -> TrackerConfig:
+    """Read a tracker configuration.
+
+    Args:
+        name_or_path: an Ultralytics tracker YAML file, or a short name: ``bytetrack``,
+            ``botsort``, ``ocsort`` (also with ``.yaml`` when no such file exists here),
+            which gives Ultralytics' defaults for that tracker.
+
+    Raises:
+        ValueError: the file is not a mapping, lacks ``tracker_type``, or has a key unknown to
+            its tracker type or a value of the wrong type; the message names the file.
+        FileNotFoundError: neither a file nor a short name.
+    """
+    path = Path(name_or_path)
+    if not path.is_file():
+        short_name = path.name.removesuffix(".yaml")
+        if path.parent == Path(".") and short_name in TRACKER_TYPES:
+            return TrackerConfig(tracker_type=short_name)
+        raise FileNotFoundError(
+            f"no tracker config {str(name_or_path)!r}: not a file, nor one of "
+            f"{', '.join(TRACKER_TYPES)}"
+        )
+    import yaml  # only YAML files need it
+
+    try:
+        values = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        raise ValueError(f"{path}: not valid YAML: {error}") from error
+    if not isinstance(values, dict):
+        raise ValueError(f"{path}: expected a mapping of tracker settings, got {type(values)}")
+    try:
+        return _from_mapping(values)
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}") from error
+
+
+def _from_mapping(values: dict[str, Any]) -> TrackerConfig:
+    if "tracker_type" not in values:
+        raise ValueError("missing key 'tracker_type'")
+    tracker_type = values["tracker_type"]
+    if tracker_type not in _KEYS_BY_TYPE:
+        raise ValueError(
+            f"tracker_type must be one of {', '.join(TRACKER_TYPES)}, got {tracker_type!r}"
+        )
+    unknown = sorted(set(values) - set(_KEYS_BY_TYPE[tracker_type]))
+    if unknown:
+        raise ValueError(
+            f"unknown key(s) for tracker_type {tracker_type!r}: {', '.join(unknown)} "
+            f"(known: {', '.join(_KEYS_BY_TYPE[tracker_type])})"
+        )
+    return TrackerConfig(**values)
+
+
+def _check_type(key: str, value: Any, annotation: str) -> None:
+    """Raise ``ValueError`` unless ``value`` fits the field's annotation (``str``, ``int``,
+    ``float`` or ``bool``; an ``int`` fits ``float``; ``bool`` fits only ``bool``)."""
+    if annotation == "float":
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+    elif annotation == "int":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, {"str": str, "bool": bool}[annotation])
+    if not ok:
+        raise ValueError(f"{key} must be {annotation}, got {value!r} ({type(value).__name__})")

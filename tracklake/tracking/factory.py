@@ -1,0 +1,39 @@
+"""Build the tracker a configuration names, for one video."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from tracklake.tracking.botsort import BoTSORT
+from tracklake.tracking.bytetrack import ByteTrack
+from tracklake.tracking.camera_motion import CameraMotion
+from tracklake.tracking.config import TrackerConfig
+from tracklake.tracking.ocsort import OCSort
+from tracklake.types import Detections, Tracks
+
+
+class Tracker(Protocol):
+    """One video's tracker: feed it every frame in order."""
+
+    @property
+    def needs_frame(self) -> bool:
+        """Whether ``update`` needs the image (camera-motion compensation)."""
+        ...
+
+    def update(self, detections: Detections, frame: np.ndarray | None = None) -> Tracks:
+        """Track one frame (``frame``: ``(H, W, 3)`` uint8 RGB, when ``needs_frame``)."""
+        ...
+
+
+def make_tracker(config: TrackerConfig, fps: float, vid_stride: int = 1) -> Tracker:
+    """A new tracker for one video of frame rate ``fps``, of which every ``vid_stride``-th
+    frame is tracked; ``track_buffer`` is scaled to that video (see ``TrackerConfig``)."""
+    max_lost_frames = config.buffer_frames(fps, vid_stride)
+    if config.tracker_type == "bytetrack":
+        return ByteTrack(config, max_lost_frames)
+    if config.tracker_type == "ocsort":
+        return OCSort(config, max_lost_frames)
+    camera_motion = None if config.gmc_method == "none" else CameraMotion(config.gmc_method)
+    return BoTSORT(config, max_lost_frames, camera_motion)
