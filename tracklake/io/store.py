@@ -182,13 +182,19 @@ class TrackFileWriter:
         self._pending.clear()
         self._pending_rows = 0
 
-    def commit(self) -> Path:
-        """Write what is left and move the file to its final name (atomically)."""
+    def commit(self, final_metadata: Mapping[str, str] | None = None) -> Path:
+        """Write what is left and move the file to its final name (atomically).
+
+        ``final_metadata`` joins the footer: what is known only at the end (the summary).
+        """
         self._flush()
         if self._writer is None:  # a video without a single track still gets its file
-            empty = TRACK_SCHEMA.empty_table().replace_schema_metadata(self._footer)
+            footer = {**self._footer, **(final_metadata or {})}
+            empty = TRACK_SCHEMA.empty_table().replace_schema_metadata(footer)
             pq.write_table(empty, self.temp_path, compression=_COMPRESSION)
         else:
+            if final_metadata:
+                self._writer.add_key_value_metadata(dict(final_metadata))
             self._writer.close()
             self._writer = None
         os.replace(self.temp_path, self.path)
@@ -212,9 +218,9 @@ class TrackFileWriter:
 
 
 def read_track_metadata(path: str | Path) -> dict[str, str]:
-    """The key-value metadata in a tracks file's footer."""
-    raw = pq.read_schema(path).metadata or {}
-    return {key.decode(): value.decode() for key, value in raw.items()}
+    """The key-value metadata in a tracks file's footer (Arrow's own schema entry left out)."""
+    raw = pq.ParquetFile(path).metadata.metadata or {}
+    return {key.decode(): value.decode() for key, value in raw.items() if key != b"ARROW:schema"}
 
 
 def _temp_path_for(path: Path) -> Path:

@@ -1,0 +1,107 @@
+"""The settings of a run: what shapes each video's tracks, and how the job runs.
+
+``PipelineConfig`` holds everything that changes the tracks of a video; its fingerprint goes
+into every tracks file so that a resumed run reprocesses exactly the videos whose result would
+differ. ``JobConfig`` holds how the work is spread and reported, which never changes a result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from tracklake.detection.config import DetectorConfig
+from tracklake.io.video import DEFAULT_DECODE_THREADS
+from tracklake.tracking.config import TrackerConfig
+
+# Detector settings that do not change which boxes come out.
+_RESULT_NEUTRAL_DETECTOR_KEYS = ("model", "device", "batch")
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """How one video becomes tracks.
+
+    Attributes:
+        detector: model and inference settings.
+        tracker: tracker settings.
+        vid_stride: track every n-th frame.
+        decode_threads: FFmpeg threads per video being decoded.
+        stall_timeout_s: a video whose decoder yields no frames for this long fails as
+            ``timeout`` instead of hanging its worker.
+    """
+
+    detector: DetectorConfig
+    tracker: TrackerConfig
+    vid_stride: int = 1
+    decode_threads: int = DEFAULT_DECODE_THREADS
+    stall_timeout_s: float = 300.0
+
+    def __post_init__(self) -> None:
+        if self.vid_stride < 1:
+            raise ValueError(f"vid_stride must be >= 1, got {self.vid_stride}")
+        if self.decode_threads < 1:
+            raise ValueError(f"decode_threads must be >= 1, got {self.decode_threads}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "detector": self.detector.to_dict(),
+            "tracker": self.tracker.to_dict(),
+            "vid_stride": self.vid_stride,
+            "decode_threads": self.decode_threads,
+            "stall_timeout_s": self.stall_timeout_s,
+        }
+
+    def fingerprint(self, model_sha256: str) -> str:
+        """A hash of everything that shapes the tracks: the model's bytes, not its path."""
+        detector = {
+            key: value
+            for key, value in self.detector.to_dict().items()
+            if key not in _RESULT_NEUTRAL_DETECTOR_KEYS
+        }
+        shaping = {
+            "model_sha256": model_sha256,
+            "detector": detector,
+            "tracker": self.tracker.to_dict(),
+            "vid_stride": self.vid_stride,
+        }
+        encoded = json.dumps(shaping, sort_keys=True).encode()
+        return hashlib.sha256(encoded).hexdigest()
+
+
+@dataclass(frozen=True)
+class JobConfig:
+    """How the videos are spread over workers and reported.
+
+    Attributes:
+        address: ``None`` starts an embedded local Ray for the run; ``auto`` or
+            ``HOST:PORT`` joins a running cluster.
+        workers: worker actors; ``None`` means one per GPU, or one per node without GPUs.
+        gpus_per_worker: GPUs each worker holds; ``None`` means 1 where the cluster has
+            GPUs and 0 where it has none.
+        resume: skip videos a previous run finished with the same input and configuration.
+        overwrite: delete the previous run's output first and process everything.
+        fail_fast: stop at the first failed video; the videos not yet run are recorded
+            as failed.
+        progress: ``None`` picks a live bar on a terminal and plain lines otherwise.
+        max_attempts: tries per video when its worker process dies.
+    """
+
+    address: str | None = None
+    workers: int | None = None
+    gpus_per_worker: float | None = None
+    resume: bool = True
+    overwrite: bool = False
+    fail_fast: bool = False
+    progress: bool | None = None
+    max_attempts: int = 2
+
+    def __post_init__(self) -> None:
+        if self.workers is not None and self.workers < 1:
+            raise ValueError(f"workers must be >= 1, got {self.workers}")
+        if self.gpus_per_worker is not None and self.gpus_per_worker < 0:
+            raise ValueError(f"gpus_per_worker must be >= 0, got {self.gpus_per_worker}")
+        if self.max_attempts < 1:
+            raise ValueError(f"max_attempts must be >= 1, got {self.max_attempts}")

@@ -1,0 +1,197 @@
+"""One video end to end, without Ray: decode, detect in batches, track in order, write.
+
+``track_video`` is what every worker runs for each video; tests drive it with a fake
+detector, and the GPU benchmark runs it on a bare machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from tracklake.config import PipelineConfig
+from tracklake.io.errors import VideoError, VideoErrorKind
+from tracklake.io.prefetch import prefetch
+from tracklake.io.probe import local_video
+from tracklake.io.remote import is_uri, remote_stat
+from tracklake.io.store import TrackFileWriter
+from tracklake.io.video import VideoDecoder, VideoInfo
+from tracklake.tracking import make_tracker
+from tracklake.types import Detections, VideoRef, VideoStatus, VideoSummary
+
+# Per-detection extras that become columns of the tracks file; others (embeddings) do not.
+STORED_EXTRAS = ("keypoints", "polygons", "masks_rle")
+_PREFETCH_BATCHES = 2
+
+SUMMARY_KEY = "tracklake.summary"
+FINGERPRINT_KEY = "tracklake.config_sha256"
+SOURCE_SIZE_KEY = "tracklake.source_size"
+SOURCE_MTIME_KEY = "tracklake.source_mtime"
+
+
+class FrameDetector(Protocol):
+    """What the pipeline needs of a detector (``tracklake.detection.Detector`` is one)."""
+
+    class_names: Mapping[int, str]
+
+    def detect(self, frames: Sequence[np.ndarray] | np.ndarray) -> list[Detections]:
+        """``(N, H, W, 3)`` uint8 RGB frames -> one ``Detections`` per frame."""
+        ...
+
+
+def source_stat(path: str) -> tuple[int, float]:
+    """``(size in bytes, mtime)`` of a local file or remote object; ``(-1, 0.0)`` if absent."""
+    if is_uri(path):
+        return remote_stat(path)
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return -1, 0.0
+    return stat.st_size, stat.st_mtime
+
+
+def footer_metadata(
+    ref: VideoRef, config: PipelineConfig, run_metadata: Mapping[str, str]
+) -> dict[str, str]:
+    """The tracks file footer entries known before decoding starts."""
+    size, mtime = source_stat(ref.path)
+    return {
+        **run_metadata,
+        "tracklake.video_id": ref.video_id,
+        "tracklake.source_path": ref.path,
+        SOURCE_SIZE_KEY: str(size),
+        SOURCE_MTIME_KEY: repr(mtime),
+        "tracklake.tracker": json.dumps(config.tracker.to_dict(), sort_keys=True),
+        "tracklake.vid_stride": str(config.vid_stride),
+    }
+
+
+def _aligned_extras(detections: Detections, detection_index: np.ndarray) -> dict[str, np.ndarray]:
+    return {
+        name: values[detection_index]
+        for name, values in detections.extras.items()
+        if name in STORED_EXTRAS
+    }
+
+
+def _summary(
+    ref: VideoRef,
+    status: VideoStatus,
+    error: str,
+    info: VideoInfo,
+    frames: int,
+    detections: int,
+    tracks: int,
+    started: float,
+) -> VideoSummary:
+    return VideoSummary(
+        video_id=ref.video_id,
+        path=ref.path,
+        status=status,
+        error=error,
+        frames=frames,
+        fps=info.fps,
+        width=info.width,
+        height=info.height,
+        duration_s=info.duration_s,
+        detections=detections,
+        tracks=tracks,
+        seconds=time.monotonic() - started,
+        extra=dict(ref.extra),
+    )
+
+
+def summary_metadata(summary: VideoSummary) -> dict[str, str]:
+    """The footer entry that lets a later run resume without re-reading the tracks."""
+    fields = asdict(summary)
+    fields.pop("extra")
+    fields["status"] = str(summary.status)
+    return {SUMMARY_KEY: json.dumps(fields)}
+
+
+def track_video(
+    ref: VideoRef,
+    detector: FrameDetector,
+    config: PipelineConfig,
+    out_dir: str | Path,
+    run_metadata: Mapping[str, str],
+) -> VideoSummary:
+    """Track one video and write ``OUT/tracks/<video>.parquet``.
+
+    A video that cannot be opened returns a ``failed`` summary and writes nothing; one that
+    breaks part way keeps the frames before the break, writes them and returns ``partial``.
+    Errors that are not the video's fault (the detector, the disk) propagate.
+
+    Args:
+        ref: the video.
+        detector: turns batches of frames into detections.
+        config: decoding, detection and tracking settings.
+        out_dir: the run's output folder.
+        run_metadata: footer entries shared by every video of the run (model, fingerprint).
+    """
+    started = time.monotonic()
+    try:
+        with local_video(ref.path) as path:
+            decoder = VideoDecoder(path, num_threads=config.decode_threads)
+            return _track_decoded(ref, decoder, detector, config, out_dir, run_metadata, started)
+    except VideoError as error:
+        if error.path != ref.path:  # a temporary local copy: name what the user named
+            error = VideoError(ref.path, error.kind, error.detail, error.frames_decoded)
+        return VideoSummary.failed(ref, str(error), seconds=time.monotonic() - started)
+
+
+def _track_decoded(
+    ref: VideoRef,
+    decoder: VideoDecoder,
+    detector: FrameDetector,
+    config: PipelineConfig,
+    out_dir: str | Path,
+    run_metadata: Mapping[str, str],
+    started: float,
+) -> VideoSummary:
+    tracker = make_tracker(config.tracker, decoder.info.fps, config.vid_stride)
+    batches = prefetch(
+        decoder.batches(config.detector.batch, config.vid_stride),
+        depth=_PREFETCH_BATCHES,
+        stall_timeout_s=config.stall_timeout_s,
+        on_stall=lambda: VideoError(
+            ref.path,
+            VideoErrorKind.TIMEOUT,
+            f"the decoder produced no frame for {config.stall_timeout_s:g} s",
+        ),
+    )
+    frames = detection_count = 0
+    status, error = VideoStatus.OK, ""
+    writer = TrackFileWriter(
+        out_dir, ref.video_id, detector.class_names, footer_metadata(ref, config, run_metadata)
+    )
+    try:
+        try:
+            for batch in batches:
+                for i, detections in enumerate(detector.detect(batch.frames)):
+                    image = batch.frames[i] if tracker.needs_frame else None
+                    tracks = tracker.update(detections, image)
+                    extras = _aligned_extras(detections, tracks.detection_index)
+                    writer.append(int(batch.indices[i]), float(batch.times_s[i]), tracks, extras)
+                    detection_count += len(detections)
+                frames += len(batch)
+        except VideoError as video_error:
+            if not video_error.is_partial:
+                raise
+            status, error = VideoStatus.PARTIAL, str(video_error)
+        summary = _summary(
+            ref, status, error, decoder.info, frames, detection_count,
+            len(writer.track_ids), started,
+        )  # fmt: skip
+        writer.commit(summary_metadata(summary))
+    except BaseException:
+        writer.abort()
+        raise
+    return summary
