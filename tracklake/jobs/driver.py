@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 import shutil
+import socket
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -73,6 +74,8 @@ class VideoWorker:
         self.run_metadata = {
             **run_metadata,
             "tracklake.model_sha256": self.detector.model_sha256,
+            "tracklake.worker_node": ray.get_runtime_context().get_node_id(),
+            "tracklake.worker_host": socket.gethostname(),
         }
 
     def describe(self) -> dict[str, Any]:
