@@ -96,7 +96,7 @@ class JobConfig:
     overwrite: bool = False
     fail_fast: bool = False
     progress: bool | None = None
-    max_attempts: int = 2
+    max_attempts: int = 3
 
     def __post_init__(self) -> None:
         if self.workers is not None and self.workers < 1:

@@ -176,6 +176,7 @@ def test_worker_killed_mid_video_is_retried(tmp_path, shared_videos, yolov8n_wei
         worker = wait_for(lambda: video_worker(driver), 120, "the worker process")
         # Let it load the model and get into the video, then kill it.
         wait_for(lambda: worker.cpu_times().user > 8, 120, "the worker to be busy")
+        assert not (out / "tracks" / "TUD-Stadtmitte.parquet").exists()  # mid-video
         worker.send_signal(signal.SIGKILL)
         _, stderr = driver.communicate(timeout=600)
     finally:

@@ -12,6 +12,7 @@ import math
 import os
 import shutil
 import socket
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,7 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import ray
-from ray.exceptions import GetTimeoutError, RayActorError, RayTaskError
+from ray.exceptions import (
+    ActorUnavailableError,
+    GetTimeoutError,
+    RayActorError,
+    RayTaskError,
+)
 
 from tracklake.config import JobConfig, PipelineConfig
 from tracklake.hashing import file_sha256
@@ -33,6 +39,7 @@ from tracklake.types import VideoRef, VideoStatus, VideoSummary
 
 _VIDEOS_IN_FLIGHT_PER_WORKER = 2
 _WORKER_START_TIMEOUT_S = 600
+_WORKER_RESTART_POLL_S = 1.0
 _OBJECT_STORE_BYTES = 512 << 20  # only summaries travel through it
 
 
@@ -214,9 +221,16 @@ class _Dispatcher:
             (done,), _ = ray.wait(list(in_flight), num_returns=1)
             ref, worker = in_flight.pop(done)
             load[worker] -= 1
-            summary = self._collect(done, ref, attempts[ref.video_id], queue)
+            try:
+                summary = self._collect(done, ref, attempts[ref.video_id])
+            except ActorUnavailableError:
+                # Sent while its worker was restarting: the video never ran; not an attempt.
+                attempts[ref.video_id] -= 1
+                summary = None
             if summary is None:
-                continue  # requeued after its worker died
+                self._wait_until_alive(self.workers[worker])
+                queue.insert(0, ref)
+                continue
             results[ref.video_id] = summary
             self.on_done(summary)
             if self.fail_fast and summary.status == VideoStatus.FAILED:
@@ -228,20 +242,31 @@ class _Dispatcher:
             self.on_done(results[ref.video_id])
         return results
 
-    def _collect(
-        self, done: Any, ref: VideoRef, attempt: int, queue: list[VideoRef]
-    ) -> VideoSummary | None:
+    def _collect(self, done: Any, ref: VideoRef, attempt: int) -> VideoSummary | None:
+        """The video's summary; ``None`` when its worker died and it has attempts left."""
         try:
             return ray.get(done)
+        except ActorUnavailableError:
+            raise
         except RayActorError as error:
             if attempt < self.max_attempts:
-                queue.insert(0, ref)
                 return None
             return VideoSummary.failed(
                 ref, f"its worker process died {attempt} times: {_error_text(error)}"
             )
         except RayTaskError as error:
             return VideoSummary.failed(ref, f"{ref.path}: {_error_text(error)}")
+
+    @staticmethod
+    def _wait_until_alive(worker: Any) -> None:
+        """Block until Ray has restarted ``worker`` (it reloads its model) and it answers."""
+        deadline = time.monotonic() + _WORKER_START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            try:
+                ray.get(worker.describe.remote(), timeout=_WORKER_START_TIMEOUT_S)
+                return
+            except (RayActorError, GetTimeoutError):
+                time.sleep(_WORKER_RESTART_POLL_S)
 
 
 def run_job(
