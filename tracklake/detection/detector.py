@@ -128,7 +128,7 @@ class Detector:
             one ``Detections`` per frame, in order: boxes ``x1, y1, x2, y2`` in frame pixels,
             best score first. A pose model adds ``extras["keypoints"]`` ``(N, K, D)`` float32
             (``x, y`` in frame pixels, then visibility); a segment model adds
-            ``extras["mask_rle"]``, an object array of uint32 run lengths (see ``masks``).
+            ``extras["masks_rle"]``, an object array of uint32 run lengths (see ``masks``).
         """
         by_shape: dict[tuple[int, ...], list[int]] = defaultdict(list)
         for index, frame in enumerate(frames):
@@ -176,6 +176,6 @@ class Detector:
             # As Ultralytics does, a detection whose mask is empty is dropped.
             nonempty = masks.flatten(1).any(1)
             rows, masks = rows[nonempty], masks[nonempty]
-            extras["mask_rle"] = encode_rle(masks)
+            extras["masks_rle"] = encode_rle(masks)
         rows = rows.cpu().numpy()
         return Detections(rows[:, :4], rows[:, 4], rows[:, 5], extras)

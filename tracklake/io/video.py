@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tracklake.io.decord_loader import import_decord
 from tracklake.io.errors import VideoError, VideoErrorKind
 from tracklake.io.mp4_boxes import read_box_layout
 
@@ -127,8 +128,7 @@ class VideoDecoder:
         num_threads: int = DEFAULT_DECODE_THREADS,
         size: tuple[int, int] | None = None,
     ):
-        import decord  # imported here: listing sources must not need decord
-
+        decord = import_decord()
         # Our VideoError says what went wrong; FFmpeg's own lines on stderr only add noise.
         decord.logging.set_level(decord.logging.QUIET)
         self.path = str(path)
@@ -163,8 +163,7 @@ class VideoDecoder:
             VideoError: ``TRUNCATED`` after the last good batch when the stream breaks part
                 way; its ``frames_decoded`` counts the frames yielded before the break.
         """
-        import decord
-
+        decord = import_decord()
         if batch_size < 1 or vid_stride < 1:
             raise ValueError(f"batch_size and vid_stride must be >= 1: {batch_size}, {vid_stride}")
         all_indices = np.arange(0, self.info.frames, vid_stride, dtype=np.int64)

@@ -1,0 +1,118 @@
+"""Fixtures for the detector tests: decoded TUD frames, our detector, Ultralytics' answers.
+
+The helpers come as fixtures too (``decode_video``, ``predict_ultralytics``,
+``matching_fraction``): pytest 9 imports test modules without putting this folder on
+``sys.path``, so they cannot import a helper module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.optimize import linear_sum_assignment
+
+from tracklake.detection import Detector, DetectorConfig, load_detector
+from tracklake.io.decord_loader import import_decord
+from tracklake.types import Detections
+
+TUD_VIDEOS = ("TUD-Campus", "TUD-Stadtmitte")
+PREDICT_CHUNK = 16  # frames per model.predict call: bounds Ultralytics' memory
+
+# decord2 preloads the nvidia-* libraries (NVBLAS breaks CPU torch); this import does not.
+decord = import_decord()
+
+
+def decode(path: Path, indices: Sequence[int] | None = None) -> np.ndarray:
+    """``(N, H, W, 3)`` uint8 RGB frames of a video (all of them by default)."""
+    reader = decord.VideoReader(str(path), num_threads=1)
+    return reader.get_batch(list(indices or range(len(reader)))).asnumpy()
+
+
+def ultralytics_detections(yolo, frames: Sequence[np.ndarray], **settings) -> list[Detections]:
+    """What ``yolo.predict`` finds in RGB ``frames`` (given to it as BGR), as ``Detections``."""
+    detections = []
+    for start in range(0, len(frames), PREDICT_CHUNK):
+        chunk = [frame[..., ::-1] for frame in frames[start : start + PREDICT_CHUNK]]
+        for result in yolo.predict(chunk, verbose=False, device="cpu", **settings):
+            extras = {}
+            if result.keypoints is not None:
+                extras["keypoints"] = result.keypoints.data.numpy()
+            if result.masks is not None:
+                extras["masks"] = result.masks.data.numpy().astype(bool)
+            boxes = result.boxes
+            detections.append(
+                Detections(boxes.xyxy.numpy(), boxes.conf.numpy(), boxes.cls.numpy(), extras)
+            )
+    return detections
+
+
+def match_rows(ours: Detections, theirs: Detections, tolerance: float) -> np.ndarray | None:
+    """``theirs``' row for each of ``ours``' rows, pairing boxes of one class no more than
+    ``tolerance`` pixels apart in every coordinate; ``None`` when no such pairing exists."""
+    if len(ours) != len(theirs):
+        return None
+    distance = np.abs(ours.boxes[:, None, :] - theirs.boxes[None, :, :]).max(-1)
+    distance[ours.class_ids[:, None] != theirs.class_ids[None, :]] = np.inf
+    allowed = np.where(distance <= tolerance, distance, 1e9)
+    rows, columns = linear_sum_assignment(allowed)
+    if (allowed[rows, columns] >= 1e9).any():
+        return None
+    return columns[np.argsort(rows)]
+
+
+def matching_fraction(
+    ours: Sequence[Detections], theirs: Sequence[Detections], tolerance: float = 1.0
+) -> float:
+    """The fraction of frames whose detections pair up (see ``match_rows``)."""
+    assert len(ours) == len(theirs)
+    matched = [match_rows(a, b, tolerance) is not None for a, b in zip(ours, theirs, strict=True)]
+    return float(np.mean(matched))
+
+
+@pytest.fixture(scope="session")
+def tud_frames(shared_videos: Path) -> dict[str, np.ndarray]:
+    """Every frame of the two TUD videos (640x480), by video name."""
+    return {name: decode(shared_videos / f"{name}.mp4") for name in TUD_VIDEOS}
+
+
+@pytest.fixture(scope="session")
+def yolov8n_config(yolov8n_weights: Path) -> DetectorConfig:
+    return DetectorConfig(model=str(yolov8n_weights), device="cpu")
+
+
+@pytest.fixture(scope="session")
+def yolov8n_detector(yolov8n_config: DetectorConfig) -> Detector:
+    return load_detector(yolov8n_config)
+
+
+@pytest.fixture(scope="session")
+def yolov8n_yolo(yolov8n_weights: Path):
+    from ultralytics import YOLO
+
+    return YOLO(str(yolov8n_weights))
+
+
+@pytest.fixture(scope="session")
+def tud_reference(yolov8n_yolo, tud_frames) -> dict[str, list[Detections]]:
+    """Ultralytics' detections on every TUD frame with the default settings."""
+    return {
+        name: ultralytics_detections(yolov8n_yolo, frames) for name, frames in tud_frames.items()
+    }
+
+
+@pytest.fixture(scope="session")
+def decode_video():
+    return decode
+
+
+@pytest.fixture(scope="session")
+def predict_ultralytics():
+    return ultralytics_detections
+
+
+@pytest.fixture(name="matching_fraction", scope="session")
+def matching_fraction_fixture():
+    return matching_fraction
