@@ -80,6 +80,9 @@ def job_options(command: Callable) -> Callable:
                          "GPU, or one per node without GPUs."),
             click.option("--gpus-per-worker", default=None, type=click.FloatRange(0),
                          help="GPUs per worker. Default: 1 where the cluster has GPUs, else 0."),
+            click.option("--videos-per-worker", default=2, show_default=True,
+                         type=click.IntRange(1),
+                         help="Videos each worker tracks at once, sharing its forward passes."),
             click.option("--resume/--no-resume", default=True, show_default=True,
                          help="Skip videos a previous run into OUT finished with the same "
                          "file and settings."),
@@ -196,7 +199,8 @@ def track(sources: tuple[str, ...], out: Path, **options: Any) -> None:
         )
         job = JobConfig(
             address=options["address"], workers=options["workers"],
-            gpus_per_worker=options["gpus_per_worker"], resume=options["resume"],
+            gpus_per_worker=options["gpus_per_worker"],
+            videos_per_worker=options["videos_per_worker"], resume=options["resume"],
             overwrite=options["overwrite"], fail_fast=options["fail_fast"],
             progress=options["progress"],
         )  # fmt: skip

@@ -87,6 +87,9 @@ class JobConfig:
             as failed.
         progress: ``None`` picks a live bar on a terminal and plain lines otherwise.
         max_attempts: tries per video when its worker process dies.
+        videos_per_worker: videos each worker tracks at once; their frames share the
+            worker's forward passes, which keeps a GPU busy while each video's thread
+            decodes, tracks and writes.
     """
 
     address: str | None = None
@@ -97,11 +100,14 @@ class JobConfig:
     fail_fast: bool = False
     progress: bool | None = None
     max_attempts: int = 3
+    videos_per_worker: int = 2
 
     def __post_init__(self) -> None:
         if self.workers is not None and self.workers < 1:
             raise ValueError(f"workers must be >= 1, got {self.workers}")
         if self.gpus_per_worker is not None and self.gpus_per_worker < 0:
             raise ValueError(f"gpus_per_worker must be >= 0, got {self.gpus_per_worker}")
+        if self.videos_per_worker < 1:
+            raise ValueError(f"videos_per_worker must be >= 1, got {self.videos_per_worker}")
         if self.max_attempts < 1:
             raise ValueError(f"max_attempts must be >= 1, got {self.max_attempts}")

@@ -10,26 +10,29 @@ decodes on the CPU, so decord is imported with the ``nvidia`` packages hidden fr
 from __future__ import annotations
 
 import sys
+import threading
 import types
 from typing import Any
+
+# Threads probing videos in parallel must not see a half-imported decord.
+_IMPORT_LOCK = threading.Lock()
 
 
 def import_decord() -> Any:
     """The ``decord`` module, imported without preloading the nvidia-* libraries."""
-    if "decord" in sys.modules:
-        return sys.modules["decord"]
-    if "nvidia" in sys.modules:  # torch already loaded them its own way
-        import decord
+    with _IMPORT_LOCK:
+        if "nvidia" in sys.modules:  # torch already loaded them its own way
+            import decord
 
+            return decord
+        # find_spec("nvidia") finds this placeholder, whose __spec__ is None, and decord's
+        # best-effort preloader gives up quietly.
+        placeholder = types.ModuleType("nvidia")
+        placeholder.__spec__ = None
+        sys.modules["nvidia"] = placeholder
+        try:
+            import decord
+        finally:
+            if sys.modules.get("nvidia") is placeholder:
+                del sys.modules["nvidia"]
         return decord
-    # find_spec("nvidia") finds this placeholder, whose __spec__ is None, and decord's
-    # best-effort preloader gives up quietly.
-    placeholder = types.ModuleType("nvidia")
-    placeholder.__spec__ = None
-    sys.modules["nvidia"] = placeholder
-    try:
-        import decord
-    finally:
-        if sys.modules.get("nvidia") is placeholder:
-            del sys.modules["nvidia"]
-    return decord

@@ -15,7 +15,7 @@ import socket
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +32,12 @@ from tracklake.hashing import file_sha256
 from tracklake.io.probe import probe
 from tracklake.io.remote import is_uri
 from tracklake.io.store import RUN_FILE, TRACKS_DIR, VIDEOS_FILE, write_run_json, write_videos_table
+from tracklake.jobs.batching import SharedBatcher
 from tracklake.jobs.pipeline import FINGERPRINT_KEY, source_stat, track_video
 from tracklake.jobs.progress import Progress
 from tracklake.jobs.resume import finished_summary, remove_stale_temp_files
 from tracklake.types import VideoRef, VideoStatus, VideoSummary
 
-_VIDEOS_IN_FLIGHT_PER_WORKER = 2
 _WORKER_START_TIMEOUT_S = 600
 _WORKER_RESTART_POLL_S = 1.0
 _OBJECT_STORE_BYTES = 512 << 20  # only summaries travel through it
@@ -61,7 +61,8 @@ class JobResult:
 
 
 class VideoWorker:
-    """A Ray actor holding one detector; tracks the videos it is handed, one at a time."""
+    """A Ray actor holding one detector; tracks up to ``videos_at_once`` videos concurrently
+    (one thread each), their frames sharing the detector's forward passes."""
 
     def __init__(
         self,
@@ -69,18 +70,22 @@ class VideoWorker:
         out_dir: str,
         run_metadata: dict[str, str],
         torch_threads: int,
+        videos_at_once: int,
     ):
         import torch
 
         from tracklake.detection import load_detector
 
         torch.set_num_threads(torch_threads)
-        self.pipeline = pipeline
         self.out_dir = out_dir
-        self.detector = load_detector(pipeline.detector)
+        model = load_detector(pipeline.detector)
+        self.detector = SharedBatcher(model, batch=pipeline.detector.batch)
+        # Each video hands over chunks small enough that the open videos fill a pass together.
+        chunk = math.ceil(pipeline.detector.batch / videos_at_once)
+        self.pipeline = replace(pipeline, detector=replace(pipeline.detector, batch=chunk))
         self.run_metadata = {
             **run_metadata,
-            "tracklake.model_sha256": self.detector.model_sha256,
+            "tracklake.model_sha256": model.model_sha256,
             "tracklake.worker_node": ray.get_runtime_context().get_node_id(),
             "tracklake.worker_host": socket.gethostname(),
         }
@@ -195,11 +200,13 @@ class _Dispatcher:
     def __init__(
         self,
         workers: list[Any],
+        videos_in_flight_per_worker: int,
         max_attempts: int,
         fail_fast: bool,
         on_done: Callable[[VideoSummary], None],
     ):
         self.workers = workers
+        self.videos_in_flight_per_worker = videos_in_flight_per_worker
         self.max_attempts = max_attempts
         self.fail_fast = fail_fast
         self.on_done = on_done
@@ -212,7 +219,7 @@ class _Dispatcher:
         load = [0] * len(self.workers)
         stopping = False
         while (queue and not stopping) or in_flight:
-            while queue and not stopping and min(load) < _VIDEOS_IN_FLIGHT_PER_WORKER:
+            while queue and not stopping and min(load) < self.videos_in_flight_per_worker:
                 worker = load.index(min(load))
                 ref = queue.pop(0)
                 attempts[ref.video_id] = attempts.get(ref.video_id, 0) + 1
@@ -318,14 +325,24 @@ def _run_on_ray(
     start_ray(job.address)
     plan = plan_workers(job, ray.cluster_resources(), len([n for n in ray.nodes() if n["Alive"]]))
     worker_class = ray.remote(VideoWorker).options(
-        num_cpus=1, num_gpus=plan.gpus_per_worker, max_restarts=-1, max_task_retries=0
+        num_cpus=1,
+        num_gpus=plan.gpus_per_worker,
+        max_restarts=-1,
+        max_task_retries=0,
+        max_concurrency=job.videos_per_worker + 1,  # + 1 so describe() answers while busy
     )
     run_metadata = {
         "tracklake.model": pipeline.detector.model,
         FINGERPRINT_KEY: fingerprint,
     }
     workers = [
-        worker_class.remote(pipeline, str(out_dir.resolve()), run_metadata, plan.torch_threads)
+        worker_class.remote(
+            pipeline,
+            str(out_dir.resolve()),
+            run_metadata,
+            plan.torch_threads,
+            job.videos_per_worker,
+        )
         for _ in range(min(plan.workers, len(todo)))
     ]
     try:
@@ -339,7 +356,10 @@ def _run_on_ray(
             f"workers did not start within {_WORKER_START_TIMEOUT_S} s: the cluster lacks "
             f"the resources for {plan.workers} workers"
         ) from None
-    dispatcher = _Dispatcher(workers, job.max_attempts, job.fail_fast, progress.video_done)
+    # One video queued beyond those running, so a worker never idles between videos.
+    dispatcher = _Dispatcher(
+        workers, job.videos_per_worker + 1, job.max_attempts, job.fail_fast, progress.video_done
+    )
     try:
         return dispatcher.run(todo)
     finally:
