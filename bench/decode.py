@@ -1,10 +1,14 @@
-"""Decode throughput: tracklake's decord decoder against PyAV, on the shared videos.
+"""Decode throughput on the shared videos: tracklake's decoder, bare decord, PyAV.
 
-Decodes every frame of each video to uint8 RGB arrays, with 1 and 2 FFmpeg threads, and
-prints a Markdown table of frames/s and the ratio decord / PyAV. Each cell is the best of
-``--repeats`` runs (the least disturbed by other load on the machine).
+Decodes every frame of each video to uint8 RGB arrays with 1 and 2 FFmpeg threads and
+prints a Markdown table of frames/s. Each cell is the best of ``--repeats`` runs (the least
+disturbed by other load on the machine).
 
-    .venv/bin/python bench/decode.py --repeats 3
+    .venv/bin/python bench/decode.py --repeats 3                 # tracklake (decord2) vs PyAV
+    python bench/decode.py --decoders decord                     # any venv with decord + numpy
+
+The second form compares decord releases: run it once in a venv with ``decord==0.6.0`` and
+once with ``decord2``; it needs neither tracklake nor PyAV.
 """
 
 from __future__ import annotations
@@ -13,12 +17,7 @@ import argparse
 import os
 import time
 from collections.abc import Callable
-from importlib import metadata
 from pathlib import Path
-
-import av
-
-from tracklake.io.video import VideoDecoder
 
 SHARED = Path(os.environ.get("TRACKLAKE_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 VIDEOS = ["pedestrians-1080p.mp4", "TUD-Stadtmitte.mp4"]
@@ -26,11 +25,24 @@ BATCH = 32
 
 
 def decode_with_tracklake(path: Path, threads: int) -> int:
+    from tracklake.io.video import VideoDecoder
+
     decoder = VideoDecoder(path, num_threads=threads)
     return sum(len(batch) for batch in decoder.batches(BATCH))
 
 
+def decode_with_decord(path: Path, threads: int) -> int:
+    import decord
+
+    reader = decord.VideoReader(str(path), num_threads=threads)
+    for _ in range(len(reader)):
+        reader.next().asnumpy()
+    return len(reader)
+
+
 def decode_with_pyav(path: Path, threads: int) -> int:
+    import av
+
     frames = 0
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
@@ -40,6 +52,25 @@ def decode_with_pyav(path: Path, threads: int) -> int:
             frame.to_ndarray(format="rgb24")
             frames += 1
     return frames
+
+
+DECODERS: dict[str, Callable[[Path, int], int]] = {
+    "tracklake": decode_with_tracklake,
+    "decord": decode_with_decord,
+    "pyav": decode_with_pyav,
+}
+
+
+def version(name: str) -> str:
+    from importlib import metadata
+
+    package = {"tracklake": "decord2", "pyav": "av"}.get(name, name)
+    for candidate in (package, "decord2"):
+        try:
+            return f"{candidate} {metadata.version(candidate)}"
+        except metadata.PackageNotFoundError:
+            continue
+    return "?"
 
 
 def best_rate(decode: Callable[[Path, int], int], path: Path, threads: int, repeats: int) -> float:
@@ -54,15 +85,20 @@ def best_rate(decode: Callable[[Path, int], int], path: Path, threads: int, repe
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--decoders", default="tracklake,pyav",
+                        help=f"comma-separated, from {', '.join(DECODERS)}")  # fmt: skip
     args = parser.parse_args()
-    print(f"decord2 {metadata.version('decord2')}, PyAV {av.__version__}, {os.cpu_count()} CPUs\n")
-    print("| video | threads | tracklake (decord2) frames/s | PyAV frames/s | ratio |")
-    print("|---|---|---|---|---|")
-    for name in VIDEOS:
+    names = args.decoders.split(",")
+    print(f"{', '.join(f'{n}: {version(n)}' for n in names)}; {os.cpu_count()} CPUs\n")
+    print("| video | threads | " + " | ".join(f"{n} frames/s" for n in names) + " |")
+    print("|---|---|" + "---:|" * len(names))
+    for video in VIDEOS:
         for threads in (1, 2):
-            ours = best_rate(decode_with_tracklake, SHARED / "videos" / name, threads, args.repeats)
-            pyav = best_rate(decode_with_pyav, SHARED / "videos" / name, threads, args.repeats)
-            print(f"| {name} | {threads} | {ours:.0f} | {pyav:.0f} | {ours / pyav:.2f}x |")
+            rates = [
+                best_rate(DECODERS[n], SHARED / "videos" / video, threads, args.repeats)
+                for n in names
+            ]
+            print(f"| {video} | {threads} | " + " | ".join(f"{r:.0f}" for r in rates) + " |")
 
 
 if __name__ == "__main__":
