@@ -62,7 +62,7 @@ class BoTSORT(ByteTrack):
         too_far = cost > 1 - self.config.proximity_thresh
         if self.config.fuse_score:
             cost = fuse_score(cost, detections.scores[indices])
-        if self.config.with_reid:
+        if self.config.with_reid and cost.size:
             appearance = cosine_cost(self._tracks.embedding[rows], _embeddings(detections)[indices])
             appearance = appearance / 2
             appearance[(appearance > 1 - self.config.appearance_thresh) | too_far] = 1.0
@@ -76,7 +76,7 @@ class BoTSORT(ByteTrack):
         return rows
 
     def _after_update(self, rows: np.ndarray, detections: Detections, indices: np.ndarray) -> None:
-        if not self.config.with_reid:
+        if not self.config.with_reid or not len(rows):
             return
         seen = _embeddings(detections)[indices]
         has_seen = seen.any(axis=1)

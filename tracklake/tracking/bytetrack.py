@@ -6,6 +6,7 @@ hooks marked "Hook" below.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,6 +39,8 @@ class FrameMatches:
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """``(K,)`` track rows and ``(K,)`` detection indices."""
+        if not self.rows:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
         return np.concatenate(self.rows), np.concatenate(self.detections)
 
 
@@ -50,7 +53,8 @@ class ByteTrack:
     Args:
         config: the settings (``tracker_type`` is not checked here; see ``make_tracker``).
         max_lost_frames: ``track_buffer`` in this video's frames. As in Ultralytics, a lost
-            track can still be recovered after ``max_lost_frames + 1`` frames without a match.
+            track can still be recovered after ``max_lost_frames + 1`` frames without a match
+            (see ``_expire``).
     """
 
     box_format = "xyah"
@@ -100,25 +104,20 @@ class ByteTrack:
 
         matches = FrameMatches()
         free_rows, free_high = self._match(
-            matches, pool, high, self._cost(pool, detections, high), config.match_thresh
+            matches, pool, detections, high, self._cost, config.match_thresh
         )
         free_rows, free_high = self._recover(matches, free_rows, detections, free_high)
         unmatched_tracked = free_rows[tracks.state[free_rows] == TRACKED]
         newly_lost = self._second_association(matches, unmatched_tracked, detections, low)
         unmatched_unconfirmed, free_high = self._match(
-            matches,
-            unconfirmed,
-            free_high,
-            self._cost(unconfirmed, detections, free_high),
-            UNCONFIRMED_MATCH_THRESH,
+            matches, unconfirmed, detections, free_high, self._cost, UNCONFIRMED_MATCH_THRESH
         )
         self._apply_matches(*matches.arrays(), detections)
         tracks.state[newly_lost] = LOST
 
         keep = np.ones(len(tracks), dtype=bool)
         keep[unmatched_unconfirmed] = False
-        frames_lost = self._frame_index - tracks.last_frame
-        keep &= ~((tracks.state == LOST) & (frames_lost > self.max_lost_frames + 1))
+        self._expire(keep, newly_lost)
         tracks.keep(keep)
         starts = free_high[scores[free_high] >= config.new_track_thresh]
         if len(starts):
@@ -131,7 +130,7 @@ class ByteTrack:
 
     def _cost(self, rows: np.ndarray, detections: Detections, indices: np.ndarray) -> np.ndarray:
         """Hook: ``(R, C)`` cost of matching track ``rows`` to detections ``indices``."""
-        cost = iou_cost(self._boxes(rows), detections.boxes[indices])
+        cost = self._iou_cost(rows, detections, indices)
         if self.config.fuse_score:
             cost = fuse_score(cost, detections.scores[indices])
         return cost
@@ -152,8 +151,9 @@ class ByteTrack:
     ) -> np.ndarray:
         """Hook: match tracked ``rows`` left over to low-score detections by IoU; returns the
         rows that stay unmatched (they become lost)."""
-        cost = iou_cost(self._boxes(rows), detections.boxes[low])
-        unmatched, _ = self._match(matches, rows, low, cost, SECOND_MATCH_THRESH)
+        unmatched, _ = self._match(
+            matches, rows, detections, low, self._iou_cost, SECOND_MATCH_THRESH
+        )
         return unmatched
 
     def _new_rows(self, detections: Detections, indices: np.ndarray) -> dict[str, np.ndarray]:
@@ -171,12 +171,19 @@ class ByteTrack:
             "detection_index": indices.astype(np.int32),
             "start_frame": np.full(n, self._frame_index, dtype=np.int64),
             "last_frame": np.full(n, self._frame_index, dtype=np.int64),
+            "expired": np.zeros(n, dtype=bool),
         }
 
     def _after_update(self, rows: np.ndarray, detections: Detections, indices: np.ndarray) -> None:
         """Hook: after track ``rows`` were corrected with detections ``indices``."""
 
     # Steps
+
+    def _iou_cost(
+        self, rows: np.ndarray, detections: Detections, indices: np.ndarray
+    ) -> np.ndarray:
+        """``(R, C)`` 1 - IoU of track ``rows``' boxes and detections ``indices``."""
+        return iou_cost(self._boxes(rows), detections.boxes[indices])
 
     def _boxes(self, rows: np.ndarray) -> np.ndarray:
         """``(R, 4)`` float64 ``x1, y1, x2, y2`` boxes of track ``rows``."""
@@ -195,13 +202,17 @@ class ByteTrack:
         self,
         matches: FrameMatches,
         rows: np.ndarray,
+        detections: Detections,
         indices: np.ndarray,
-        cost: np.ndarray,
+        cost: Callable[[np.ndarray, Detections, np.ndarray], np.ndarray],
         limit: float,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Assign track ``rows`` to detections ``indices`` by ``cost``; record the pairs in
+        """Assign track ``rows`` to detections ``indices`` by ``cost(rows, detections,
+        indices)`` (``(R, C)``, computed only when neither side is empty); record the pairs in
         ``matches`` and return the unmatched rows and detection indices."""
-        pairs, free_rows, free_columns = linear_assignment(cost, limit)
+        if not len(rows) or not len(indices):
+            return rows, indices
+        pairs, free_rows, free_columns = linear_assignment(cost(rows, detections, indices), limit)
         matches.add(rows[pairs[:, 0]], indices[pairs[:, 1]])
         return rows[free_rows], indices[free_columns]
 
@@ -222,6 +233,21 @@ class ByteTrack:
         tracks.detection_index[rows] = indices
         tracks.last_frame[rows] = self._frame_index
         self._after_update(rows, detections, indices)
+
+    def _expire(self, keep: np.ndarray, newly_lost: np.ndarray) -> None:
+        """Drop lost tracks whose buffer has run out, with Ultralytics' timing: a track lost
+        for more than ``max_lost_frames`` frames expires, yet can still be recovered on the
+        next frame; if not, it is dropped then, and if so, it is dropped when next lost.
+
+        Args:
+            keep: ``(T,)`` rows to keep; cleared here for the dropped ones.
+            newly_lost: rows that became lost on this frame (they cannot expire on it).
+        """
+        tracks = self._tracks
+        lost = tracks.state == LOST
+        keep &= ~(lost & tracks.expired)
+        lost[newly_lost] = False
+        tracks.expired[lost & (self._frame_index - tracks.last_frame > self.max_lost_frames)] = True
 
     def _remove_duplicates(self) -> None:
         """Of a tracked and a lost track on the same object, drop the one matched over fewer

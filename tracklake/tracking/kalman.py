@@ -41,18 +41,19 @@ class KalmanFilter:
     def measure(self, xyxy: np.ndarray) -> np.ndarray:
         """``(N, 4)`` ``x1, y1, x2, y2`` boxes -> ``(N, 4)`` float64 in the filter's format."""
         xyxy = np.asarray(xyxy, dtype=np.float64)
-        wh = xyxy[:, 2:] - xyxy[:, :2]
-        centre = xyxy[:, :2] + wh / 2
+        box = np.empty_like(xyxy)
+        box[:, 2:] = xyxy[:, 2:] - xyxy[:, :2]
+        box[:, :2] = xyxy[:, :2] + box[:, 2:] / 2
         if self.box_format == "xyah":
-            return np.column_stack([centre, wh[:, 0] / wh[:, 1], wh[:, 1]])
-        return np.column_stack([centre, wh])
+            box[:, 2] /= box[:, 3]
+        return box
 
     def to_xyxy(self, mean: np.ndarray) -> np.ndarray:
         """``(N, 8)`` states (or ``(N, 4)`` boxes) -> ``(N, 4)`` float64 ``x1, y1, x2, y2``."""
-        box = mean[:, :4]
-        width = box[:, 2] * box[:, 3] if self.box_format == "xyah" else box[:, 2]
-        half = np.column_stack([width, box[:, 3]]) / 2
-        return np.column_stack([box[:, :2] - half, box[:, :2] + half])
+        half = mean[:, 2:4] / 2
+        if self.box_format == "xyah":
+            half[:, 0] *= mean[:, 3]
+        return np.concatenate([mean[:, :2] - half, mean[:, :2] + half], axis=1)
 
     def initiate(self, measurement: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Start tracks at ``(N, 4)`` measurements with zero velocity.

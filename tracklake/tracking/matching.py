@@ -17,14 +17,13 @@ def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     Returns:
         ``(R, C)`` float32 (computed in float32, as Ultralytics does).
     """
-    a = np.asarray(a, dtype=np.float32)
-    b = np.asarray(b, dtype=np.float32)
-    width = np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0])
-    height = np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1])
-    inter = width.clip(0) * height.clip(0)
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    return inter / (area_b[None, :] + area_a[:, None] - inter + np.float32(_EPS))
+    a = np.asarray(a, dtype=np.float32)[:, None, :]
+    b = np.asarray(b, dtype=np.float32)[None, :, :]
+    overlap = np.minimum(a[..., 2:], b[..., 2:]) - np.maximum(a[..., :2], b[..., :2])
+    inter = np.prod(np.maximum(overlap, 0), axis=2)
+    area_a = np.prod(a[..., 2:] - a[..., :2], axis=2)
+    area_b = np.prod(b[..., 2:] - b[..., :2], axis=2)
+    return inter / (area_b + area_a - inter + np.float32(_EPS))
 
 
 def iou_cost(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -66,8 +65,8 @@ def linear_assignment(cost: np.ndarray, limit: float) -> tuple[np.ndarray, np.nd
     rows, cols = linear_sum_assignment(gain)
     keep = gain[rows, cols] < 0
     rows, cols = rows[keep], cols[keep]
-    return (
-        np.column_stack([rows, cols]).astype(np.int64),
-        np.setdiff1d(np.arange(n_rows), rows),
-        np.setdiff1d(np.arange(n_cols), cols),
-    )
+    free_rows = np.ones(n_rows, dtype=bool)
+    free_rows[rows] = False
+    free_cols = np.ones(n_cols, dtype=bool)
+    free_cols[cols] = False
+    return np.stack([rows, cols], axis=1), np.flatnonzero(free_rows), np.flatnonzero(free_cols)

@@ -96,14 +96,9 @@ class OCSort(ByteTrack):
     ) -> tuple[np.ndarray, np.ndarray]:
         """Match ``rows`` to detections ``indices`` by IoU with their last observed box; replay
         the Kalman state of the lost ones matched (ORU)."""
-        if not len(rows) or not len(indices):
-            return rows, indices
-        cost = iou_cost(self._tracks.observed[rows, -1], detections.boxes[indices])
-        if self.config.fuse_score:
-            cost = fuse_score(cost, detections.scores[indices])
         recovered = FrameMatches()
         free_rows, free_indices = self._match(
-            recovered, rows, indices, cost, self.config.match_thresh
+            recovered, rows, detections, indices, self._observation_cost, self.config.match_thresh
         )
         matched_rows, matched_indices = recovered.arrays()
         for row, index in zip(matched_rows, matched_indices, strict=True):
@@ -111,6 +106,15 @@ class OCSort(ByteTrack):
                 self._replay_gap(row, detections.boxes[index])
         matches.add(matched_rows, matched_indices)
         return free_rows, free_indices
+
+    def _observation_cost(
+        self, rows: np.ndarray, detections: Detections, indices: np.ndarray
+    ) -> np.ndarray:
+        """``(R, C)`` cost by IoU of track ``rows``' last observed boxes (fused with scores)."""
+        cost = iou_cost(self._tracks.observed[rows, -1], detections.boxes[indices])
+        if self.config.fuse_score:
+            cost = fuse_score(cost, detections.scores[indices])
+        return cost
 
     def _replay_gap(self, row: int, box: np.ndarray) -> None:
         """ORU: from the state at the last observation, predict and correct through boxes

@@ -24,6 +24,7 @@ class TrackSet:
         score ``(T,)`` float32, class_id ``(T,)`` int16, detection_index ``(T,)`` int32:
             of the last matched detection.
         start_frame, last_frame ``(T,)`` int64: first and last frames matched (1-based).
+        expired ``(T,)`` bool: the track's buffer ran out once (see ``ByteTrack._expire``).
     """
 
     def __init__(self, columns: dict[str, np.ndarray] | None = None) -> None:
