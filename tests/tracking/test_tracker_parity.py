@@ -1,0 +1,95 @@
+"""Our trackers give Ultralytics' tracks (8.4, same detections), up to a renaming of IDs."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from tracking_harness import assert_same_tracks, mot17_detections, run_ours, run_ultralytics
+
+from tracklake.tracking import TrackerConfig
+from tracklake.types import Detections
+
+TRACKER_TYPES = ("bytetrack", "botsort", "ocsort")
+# Ultralytics' own defaults, except BoT-SORT without camera-motion compensation.
+CONFIGS = {name: TrackerConfig(tracker_type=name, gmc_method="none") for name in TRACKER_TYPES}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("tracker_type", TRACKER_TYPES)
+@pytest.mark.parametrize("video", ["TUD-Campus", "TUD-Stadtmitte"])
+def test_same_tracks_on_yolo_detections(tud_detections, video, tracker_type):
+    frames = tud_detections[video]
+    assert sum(map(len, frames)) > 5 * len(frames)  # the detector found people on most frames
+    config = CONFIGS[tracker_type]
+    assert_same_tracks(run_ours(config, frames), run_ultralytics(config, frames))
+
+
+@pytest.mark.parametrize("tracker_type", TRACKER_TYPES)
+def test_same_tracks_on_a_long_dense_scene(mot17_04, tracker_type):
+    config = CONFIGS[tracker_type]
+    ours = run_ours(config, mot17_04)
+    assert len(np.unique(np.concatenate([t.track_ids for t in ours]))) > 60  # 83 people
+    assert_same_tracks(ours, run_ultralytics(config, mot17_04))
+
+
+@pytest.mark.parametrize("sequence", ["MOT17-05", "MOT17-13"])
+@pytest.mark.parametrize("tracker_type", TRACKER_TYPES)
+def test_same_tracks_on_other_scenes(mot17_dir, sequence, tracker_type):
+    """MOT17-05: small frames, people at the edges; MOT17-13: a moving camera."""
+    frames = mot17_detections(mot17_dir / sequence)
+    config = CONFIGS[tracker_type]
+    assert_same_tracks(run_ours(config, frames), run_ultralytics(config, frames))
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"tracker_type": "ocsort", "use_byte": True, "delta_t": 5, "inertia": 0.4},
+        {"tracker_type": "bytetrack", "fuse_score": False, "track_buffer": 5},
+        {"tracker_type": "bytetrack", "track_buffer": 0, "match_thresh": 0.6},
+        {"tracker_type": "botsort", "gmc_method": "none", "track_high_thresh": 0.5},
+    ],
+    ids=lambda changes: "-".join(f"{k}={v}" for k, v in changes.items()),
+)
+def test_same_tracks_with_other_settings(mot17_dir, changes):
+    frames = mot17_detections(mot17_dir / "MOT17-09")
+    config = TrackerConfig(**changes)
+    assert_same_tracks(run_ours(config, frames), run_ultralytics(config, frames))
+
+
+def test_same_tracks_with_appearance_embeddings(mot17_dir):
+    """Random embeddings, with thresholds loose enough that appearance decides matches."""
+    rng = np.random.default_rng(7)
+    frames = [
+        Detections(d.boxes, d.scores, d.class_ids, {"embeddings": rng.normal(size=(len(d), 16))})
+        for d in mot17_detections(mot17_dir / "MOT17-09")
+    ]
+    config = TrackerConfig(
+        tracker_type="botsort",
+        gmc_method="none",
+        with_reid=True,
+        proximity_thresh=0.1,
+        appearance_thresh=0.1,
+    )
+    ours = run_ours(config, frames)
+    assert_same_tracks(ours, run_ultralytics(config, frames))
+    without = run_ours(dataclasses.replace(config, with_reid=False), frames)
+    assert any(
+        not np.array_equal(a.track_ids, b.track_ids) for a, b in zip(ours, without, strict=True)
+    )
+
+
+@pytest.mark.parametrize("tracker_type", TRACKER_TYPES)
+def test_buffer_in_seconds_matches_ultralytics_buffer_in_frames(mot17_dir, tracker_type):
+    """Ultralytics counts ``track_buffer`` in frames whatever the video; ours is seconds at
+    30 fps, so a 15 fps video, or a 30 fps one read at ``vid_stride=2``, keeps lost tracks
+    for half the frames: Ultralytics with ``track_buffer: 15``."""
+    frames = mot17_detections(mot17_dir / "MOT17-09")
+    config = CONFIGS[tracker_type]
+    theirs = run_ultralytics(dataclasses.replace(config, track_buffer=15), frames)
+    assert_same_tracks(run_ours(config, frames, fps=15), theirs)
+    assert_same_tracks(run_ours(config, frames, fps=30, vid_stride=2), theirs)
+    with pytest.raises(AssertionError):
+        assert_same_tracks(run_ours(config, frames, fps=30), theirs)
