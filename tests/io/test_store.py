@@ -6,6 +6,7 @@ import json
 import string
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -115,18 +116,27 @@ def test_long_video_is_written_in_row_groups(tmp_path, monkeypatch):
     assert parquet.metadata.num_row_groups >= 10
 
 
-def test_keypoint_and_polygon_extras_become_columns(tmp_path):
+def test_keypoint_polygon_and_mask_extras_become_columns(tmp_path):
     def extras(tracks):
         n = len(tracks)
         polygons = np.empty(n, dtype=object)
         polygons[:] = [np.array([[0, 0], [5, 0], [5, 5 + i]], np.float32) for i in range(n)]
-        return {"keypoints": np.full((n, 17, 3), 0.5, np.float32), "polygons": polygons}
+        runs = np.empty(n, dtype=object)
+        runs[:] = [np.array([10, 5 + i, 85 - i], np.uint32) for i in range(n)]
+        return {
+            "keypoints": np.full((n, 17, 3), 0.5, np.float32),
+            "polygons": polygons,
+            "masks_rle": runs,
+        }
 
     write_video(tmp_path, "pose", {0: [1, 2], 1: [1]}, extras)
     table = pq.read_table(tracks_path(tmp_path, "pose")).to_pylist()
     assert len(table) == 3
     assert np.asarray(table[0]["keypoints"]).shape == (17, 3)
     assert table[1]["polygons"] == [[0, 0], [5, 0], [5, 6]]
+    assert table[1]["masks_rle"] == [10, 6, 84]
+    masks_type = pq.read_schema(tracks_path(tmp_path, "pose")).field("masks_rle").type
+    assert masks_type.value_type == pa.int64()
 
 
 @pytest.mark.parametrize("video_id", ["../../etc/x", "a/b", "..", ".", ".hidden", "x" * 400])

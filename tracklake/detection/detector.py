@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 from collections import defaultdict
@@ -18,6 +17,7 @@ from tracklake.detection.masks import encode_rle, frame_masks
 from tracklake.detection.models import LoadedModel, load_model
 from tracklake.detection.nms import NmsSettings, select
 from tracklake.detection.weights import resolve_weights
+from tracklake.hashing import file_sha256
 from tracklake.types import Detections
 
 log = logging.getLogger(__name__)
@@ -47,14 +47,6 @@ def load_detector(config: DetectorConfig) -> Detector:
         log.warning("half=True is ignored on the CPU; running in float32")
     model = load_model(weights.path, trusted=weights.trusted, device=device, half=half)
     return Detector(model, config, weights.path, device, torch.float16 if half else torch.float32)
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class Detector:

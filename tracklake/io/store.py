@@ -67,21 +67,32 @@ def tracks_path(out_dir: str | Path, video_id: str) -> Path:
     return Path(out_dir) / TRACKS_DIR / f"{safe_file_stem(video_id)}.parquet"
 
 
-def _nested_list_type(depth: int) -> pa.DataType:
-    value_type: pa.DataType = pa.float32()
+def _nested_list_type(value_type: pa.DataType, depth: int) -> pa.DataType:
     for _ in range(depth):
         value_type = pa.list_(value_type)
     return value_type
 
 
 def _extra_column(values: np.ndarray) -> pa.Array:
-    """A per-row extra as a float32 column: ``(M,)`` plain, ``(M, K, 3)`` keypoints as nested
-    lists, an object array of ``(P, 2)`` polygons as lists of points."""
-    if values.dtype == object:
-        polygons = [np.asarray(value, dtype=np.float32).tolist() for value in values]
-        return pa.array(polygons, type=_nested_list_type(2))
-    values = values.astype(np.float32, copy=False)
-    return pa.array(values.tolist(), type=_nested_list_type(values.ndim - 1))
+    """A per-row extra as a column of nested lists.
+
+    ``(M,)`` numbers stay plain, ``(M, K, 3)`` keypoints become lists of ``[x, y, v]``
+    (float32); an object array holds one array per row (``(P, 2)`` polygon points, or mask
+    run lengths), stored as lists of float32, or of int64 when the arrays hold integers.
+    """
+    if values.dtype != object:
+        values = values.astype(np.float32, copy=False)
+        return pa.array(values.tolist(), type=_nested_list_type(pa.float32(), values.ndim - 1))
+    rows = [np.asarray(value) for value in values]
+    if not rows:
+        return pa.array([], type=pa.list_(pa.float32()))
+    integral = all(row.dtype.kind in "iu" for row in rows)
+    value_type = pa.int64() if integral else pa.float32()
+    cast = np.int64 if integral else np.float32
+    return pa.array(
+        [row.astype(cast).tolist() for row in rows],
+        type=_nested_list_type(value_type, rows[0].ndim),
+    )
 
 
 def track_table(

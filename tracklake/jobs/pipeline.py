@@ -27,7 +27,7 @@ from tracklake.tracking import make_tracker
 from tracklake.types import Detections, VideoRef, VideoStatus, VideoSummary
 
 # Per-detection extras that become columns of the tracks file; others (embeddings) do not.
-STORED_EXTRAS = ("keypoints", "polygons", "masks_rle")
+STORED_EXTRAS = ("keypoints", "masks_rle")
 _PREFETCH_BATCHES = 2
 
 SUMMARY_KEY = "tracklake.summary"
