@@ -134,6 +134,12 @@ def test_changed_settings_reprocess_and_overwrite_starts_over(
     assert statuses(out) == {"TUD-Campus": "ok"}
     assert tracklake(*args, "--conf", "0.5", "--no-resume").returncode == 0
     assert statuses(out) == {"TUD-Campus": "ok"}
+    assert tracklake(*args, "--classes", "person,backpack").returncode == 0  # names
+    assert statuses(out) == {"TUD-Campus": "ok"}
+    classes = duckdb.sql(f"SELECT DISTINCT class_name FROM '{out}/tracks/*.parquet'").fetchall()
+    assert {name for (name,) in classes} <= {"person", "backpack"}
+    unknown = tracklake(*args, "--classes", "person,unicorn")
+    assert unknown.returncode == 2 and "unicorn not among the model's classes" in unknown.stderr
 
 
 def test_asking_for_missing_gpus_is_an_immediate_error(tmp_path, shared_videos, yolov8n_weights):
