@@ -19,15 +19,15 @@ import time
 from pathlib import Path
 
 import psutil
-from mot_scores import scores
 
+from tracklake.eval.scores import score_results
 from tracklake.io.mot import export_mot
+from tracklake.io.mot_dataset import read_dataset
 from tracklake.io.store import tracks_path
 
 SHARED = Path(os.environ.get("TRACKLAKE_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 BIN = Path(sys.executable).parent
 ULTRALYTICS_TRACK = Path(__file__).with_name("ultralytics_track.py")
-TUD = {"TUD-Campus": 71, "TUD-Stadtmitte": 179}
 
 
 def run_measured(command: list[str]) -> tuple[subprocess.CompletedProcess, float, int]:
@@ -94,16 +94,18 @@ def main() -> None:
 
     print("| sequence | tracker | HOTA | DetA | AssA | MOTA | IDF1 |")
     print("|---|---|---:|---:|---:|---:|---:|")
-    for name, count in TUD.items():
-        if not any(video.stem == name for video in args.videos):
-            continue
-        gt = SHARED / "mot15" / name / "gt" / "gt.txt"
-        export_mot(tracks_path(work / "ours", name), work / f"{name}.ours.txt")
-        for label, result in (("tracklake", work / f"{name}.ours.txt"),
-                              ("Ultralytics", work / "theirs" / f"{name}.txt")):  # fmt: skip
-            s = scores(gt, result, count)
-            print(f"| {name} | {label} | {s['HOTA']:.1f} | {s['DetA']:.1f} | {s['AssA']:.1f} "
-                  f"| {s['MOTA']:.1f} | {s['IDF1']:.1f} |")  # fmt: skip
+    sequences = [
+        s for s in read_dataset(SHARED / "mot15") if s.name in {v.stem for v in args.videos}
+    ]
+    for sequence in sequences:
+        export_mot(
+            tracks_path(work / "ours", sequence.name), work / "ours-mot" / f"{sequence.name}.txt"
+        )
+    for label, folder in (("tracklake", work / "ours-mot"), ("Ultralytics", work / "theirs")):
+        results = {s.name: folder / f"{s.name}.txt" for s in sequences}
+        for row in score_results(sequences, results).to_pylist():
+            print(f"| {row['sequence']} | {label} | {row['HOTA']:.1f} | {row['DetA']:.1f} "
+                  f"| {row['AssA']:.1f} | {row['MOTA']:.1f} | {row['IDF1']:.1f} |")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -89,3 +89,129 @@ def bad_videos(tmp_path_factory: pytest.TempPathFactory, shared_videos: Path) ->
         "vfr": folder / "vfr.mp4",
     }
     return videos
+
+
+@pytest.fixture(scope="module")
+def s3_server():
+    """A moto S3 server on 127.0.0.1; the AWS variables point at it; yields a boto3 client."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    environment = {
+        "AWS_ENDPOINT_URL": f"http://{host}:{port}",
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in environment.items():
+            patch.setenv(name, value)
+        yield boto3.client("s3")
+    server.stop()
+
+
+CLASS_NAMES = {0: "person", 1: "bicycle", 2: "car"}
+
+# A run small enough to answer every question by hand. Rows: (video, frame, time_s, track,
+# class, score, (x1, y1, x2, y2)).
+#   cam1 (10 fps, site north): track 1, a person 10x20 px, frames 0-4, moving 3 px right and
+#     4 px down a frame (5 px a step: path 20 px in 0.4 s, 50 px/s), scores 0.5 ... 0.9;
+#     track 2, a car 10x10 px, frames 0-1, centre x 45 -> 65 (crosses x = 50 at 0.1 s).
+#   cam2 (1 fps, site south): track 1, a still person at 0, 30, 60, 90 s and a bicycle at
+#     120 s (majority: person; 120 s long); track 2, a bicycle at 70 s and a car at 130 s (a
+#     tie: the lower class id, bicycle), moving 30 px; track 3, a person seen once at 100 s.
+TINY_ROWS = [
+    *[("cam1", f, f / 10, 1, 0, 0.5 + f / 10, (10 + 3 * f, 10 + 4 * f, 20 + 3 * f, 30 + 4 * f))
+      for f in range(5)],
+    ("cam1", 0, 0.0, 2, 2, 0.9, (40, 0, 50, 10)),
+    ("cam1", 1, 0.1, 2, 2, 0.9, (60, 0, 70, 10)),
+    *[("cam2", t, float(t), 1, 0, 0.8, (0, 0, 10, 10)) for t in (0, 30, 60, 90)],
+    ("cam2", 120, 120.0, 1, 1, 0.8, (0, 0, 10, 10)),
+    ("cam2", 70, 70.0, 2, 1, 0.6, (0, 0, 10, 10)),
+    ("cam2", 130, 130.0, 2, 2, 0.6, (30, 0, 40, 10)),
+    ("cam2", 100, 100.0, 3, 0, 0.4, (80, 80, 90, 90)),
+]  # fmt: skip
+TINY_VIDEOS = {"cam1": (10.0, "north"), "cam2": (1.0, "south")}
+
+
+def write_tiny_run(out: Path, rows=TINY_ROWS) -> Path:
+    """Write ``rows`` as a run into ``out``: tracks files, videos.parquet, track_summary."""
+    from tracklake.io.store import TrackFileWriter, write_videos_table
+    from tracklake.io.track_summary import write_track_summary
+    from tracklake.types import Tracks, VideoStatus, VideoSummary
+
+    summaries = []
+    for video_id, (fps, site) in TINY_VIDEOS.items():
+        video_rows = sorted((row for row in rows if row[0] == video_id), key=lambda r: r[1])
+        with TrackFileWriter(out, video_id, CLASS_NAMES, {}) as writer:
+            for frame in sorted({row[1] for row in video_rows}):
+                here = [row for row in video_rows if row[1] == frame]
+                tracks = Tracks(
+                    track_ids=[row[3] for row in here],
+                    boxes=[row[6] for row in here],
+                    scores=[row[5] for row in here],
+                    class_ids=[row[4] for row in here],
+                    detection_index=list(range(len(here))),
+                )
+                writer.append(frame, here[0][2], tracks)
+        last_frame = max(row[1] for row in video_rows)
+        summary = VideoSummary(
+            video_id=video_id, path=f"/videos/{video_id}.mp4", status=VideoStatus.OK,
+            error="", frames=last_frame + 1, fps=fps, width=100, height=100,
+            duration_s=(last_frame + 1) / fps, detections=len(video_rows),
+            tracks=len({row[3] for row in video_rows}), seconds=1.0, extra={"site": site},
+        )  # fmt: skip
+        summaries.append(summary)
+    write_videos_table(summaries, out)
+    write_track_summary(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``OUT`` of the hand-computable run ``TINY_ROWS`` (see there)."""
+    return write_tiny_run(tmp_path_factory.mktemp("tiny") / "out")
+
+
+MOT15_SEQUENCES = ("TUD-Campus", "TUD-Stadtmitte")
+
+
+def link_sequence(root: Path, shared_dir: Path, name: str, video: bool = True) -> Path:
+    """``root/<name>/`` as a MOTChallenge sequence folder: links to the shared seqinfo.ini and
+    gt/gt.txt, and with ``video`` to the shared video named after the sequence."""
+    folder = root / name
+    (folder / "gt").mkdir(parents=True)
+    (folder / "seqinfo.ini").symlink_to(shared_dir / "mot15" / name / "seqinfo.ini")
+    (folder / "gt" / "gt.txt").symlink_to(shared_dir / "mot15" / name / "gt" / "gt.txt")
+    if video:
+        (folder / f"{name}.mp4").symlink_to(shared_dir / "videos" / f"{name}.mp4")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def mot15_dataset(tmp_path_factory: pytest.TempPathFactory, shared_dir: Path) -> Path:
+    """The two shared TUD sequences as a MOTChallenge dataset whose sequences are videos."""
+    root = tmp_path_factory.mktemp("mot15")
+    for name in MOT15_SEQUENCES:
+        link_sequence(root, shared_dir, name)
+    return root
+
+
+@pytest.fixture(scope="session")
+def mot15_run(tmp_path_factory: pytest.TempPathFactory, mot15_dataset: Path, yolov8n_weights: Path):
+    """``tracklake track`` of the MOT15 dataset, persons only, with ``--save-detections``."""
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("mot15-run") / "out"
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "tracklake"), "track", str(mot15_dataset), "-o",
+         str(out), "--model", str(yolov8n_weights), "--classes", "0", "--no-progress",
+         "--save-detections"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return out

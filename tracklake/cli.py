@@ -54,12 +54,21 @@ def detector_options(command: Callable) -> Callable:
     )(command)  # fmt: skip
 
 
+tracker_option = click.option(
+    "--tracker", default="bytetrack", show_default=True,
+    help="bytetrack, botsort, ocsort, or an Ultralytics tracker YAML.",
+)  # fmt: skip
+address_option = click.option(
+    "--address", default=None,
+    help="Ray cluster to join: 'auto' or HOST:PORT. Default: an embedded local Ray for this run.",
+)  # fmt: skip
+
+
 def tracking_options(command: Callable) -> Callable:
     """Tracker and decoding options."""
     return _apply(
         [
-            click.option("--tracker", default="bytetrack", show_default=True,
-                         help="bytetrack, botsort, ocsort, or an Ultralytics tracker YAML."),
+            tracker_option,
             click.option("--vid-stride", default=1, show_default=True, type=click.IntRange(1),
                          help="Track every n-th frame."),
             click.option("--decode-threads", default=2, show_default=True,
@@ -72,9 +81,7 @@ def job_options(command: Callable) -> Callable:
     """Where and how the work runs."""
     return _apply(
         [
-            click.option("--address", default=None,
-                         help="Ray cluster to join: 'auto' or HOST:PORT. Default: an embedded "
-                         "local Ray for this run."),
+            address_option,
             click.option("--workers", default=None, type=click.IntRange(1),
                          help="Worker processes, each holding one model. Default: one per "
                          "GPU, or one per node without GPUs."),
@@ -106,7 +113,8 @@ def main() -> None:
     OC-SORT) and writes OUT/tracks/<video>.parquet and OUT/videos.parquet.
 
     A SOURCE is a video file, a folder (searched recursively), a glob, a manifest
-    (.txt, .csv, .jsonl or .parquet with a 'path' column) or an s3:// or gs:// URI.
+    (.txt, .csv, .jsonl or .parquet with a 'path' column), an s3:// or gs:// URI, or a
+    MOTChallenge dataset folder (then eval scores the run and tune tunes a tracker to it).
     """
 
 
@@ -168,11 +176,18 @@ def _class_ids(classes: str | None, model: str) -> tuple[int, ...] | None:
 @click.option("-o", "--output", "out", required=True,
               type=click.Path(file_okay=False, path_type=Path),
               help="Output folder: tracks/, videos.parquet, run.json.")  # fmt: skip
+@click.option("--save-detections", is_flag=True,
+              help="Also write every frame's detections, down to a score of 0.05, to "
+              "OUT/detections/<video>.parquet, for retrack and tune. The tracks do not "
+              "change.")  # fmt: skip
 @detector_options
 @tracking_options
 @job_options
 def track(sources: tuple[str, ...], out: Path, **options: Any) -> None:
     """Detect and track every object in the videos SOURCES name; write Parquet to OUT.
+
+    A MOTChallenge dataset folder (sequences with seqinfo.ini, as videos or img1/ frames)
+    is a SOURCE too: each sequence becomes a video named after it.
 
     One tracker per video, fed its frames in order: track ids start at 1 in every video.
     Exits 0 when every video is ok, 1 when some failed or are partial (the summary names
@@ -195,8 +210,9 @@ def track(sources: tuple[str, ...], out: Path, **options: Any) -> None:
             batch=options["batch"],
         )  # fmt: skip
         pipeline = PipelineConfig(
-            detector, tracker, options["vid_stride"], options["decode_threads"]
-        )
+            detector, tracker, options["vid_stride"], options["decode_threads"],
+            save_detections=options["save_detections"],
+        )  # fmt: skip
         job = JobConfig(
             address=options["address"], workers=options["workers"],
             gpus_per_worker=options["gpus_per_worker"],
@@ -212,14 +228,159 @@ def track(sources: tuple[str, ...], out: Path, **options: Any) -> None:
 
 @main.command()
 @click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
-def info(out: Path) -> None:
-    """Summarise run OUT: videos by status, frames, tracks per class, slowest videos, errors."""
+@click.option("--rebuild", is_flag=True,
+              help="Also rewrite OUT/track_summary.parquet from OUT/tracks/.")  # fmt: skip
+def info(out: Path, rebuild: bool) -> None:
+    """Summarise run OUT: videos by status, frames, tracks per class, slowest videos, errors.
+
+    With --rebuild, first rewrite the per-track table OUT/track_summary.parquet (one row
+    per video and track), e.g. after tracks files were added or removed by hand.
+    """
     from tracklake.io.run_report import run_report
+    from tracklake.io.track_summary import write_track_summary
 
     try:
-        click.echo(run_report(out))
+        report = run_report(out)
     except FileNotFoundError as error:
         raise click.UsageError(str(error)) from None
+    if rebuild:
+        click.echo(f"wrote {write_track_summary(out)}", err=True)
+    click.echo(report)
+
+
+@main.command()
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("sql")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True,
+              help="Aligned columns, CSV with a header, or a JSON array of objects.")  # fmt: skip
+def query(out: Path, sql: str, fmt: str) -> None:
+    """Run the DuckDB statement SQL on run OUT and print its result.
+
+    The views tracks (every OUT/tracks/*.parquet), videos (OUT/videos.parquet) and
+    track_summary (OUT/track_summary.parquet) are defined, e.g.
+
+    tracklake query OUT "SELECT class_name, count(*) FROM track_summary GROUP BY 1"
+
+    Recipes: docs/queries.md. Needs DuckDB (pip install 'tracklake[query]').
+    """
+    import duckdb
+
+    from tracklake.query import run_query
+
+    try:
+        text = run_query(out, sql, fmt)
+    except FileNotFoundError as error:
+        raise click.UsageError(str(error)) from None
+    except duckdb.Error as error:
+        raise click.ClickException(str(error)) from None
+    if text:
+        click.echo(text)
+
+
+def render_options(command: Callable) -> Callable:
+    """What ``render`` draws: classes, size, trail."""
+    return _apply(
+        [
+            click.option("--classes", default=None,
+                         help="Draw only these classes: names or ids, comma-separated."),
+            click.option("--scale", default=1.0, show_default=True, type=click.FloatRange(0.05, 4),
+                         help="--video: output size relative to the source video."),
+            click.option("--trail", "trail_s", default=1.0, show_default=True,
+                         type=click.FloatRange(0), help="Seconds of past centres drawn per track."),
+        ]
+    )(command)  # fmt: skip
+
+
+@main.command()
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--video",
+    "video_id",
+    default=None,
+    help="The video to draw: its video_id in OUT/videos.parquet.",
+)
+@click.option(
+    "--sheet",
+    is_flag=True,
+    help="Draw a contact sheet (PNG) of several videos instead of one video.",
+)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The .mp4 (--video) or .png (--sheet) to write.",
+)
+@click.option(
+    "--start",
+    "start_s",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="--video: first second to draw.",
+)
+@click.option(
+    "--end",
+    "end_s",
+    default=None,
+    type=click.FloatRange(0),
+    help="--video: second to stop at (default: the end).",
+)
+@click.option(
+    "--videos",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1),
+    help="--sheet: videos (rows), the first ones of videos.parquet.",
+)
+@click.option(
+    "--frames-per-video",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1),
+    help="--sheet: frames (columns) per video, spread over it.",
+)
+@click.option(
+    "--tile-width",
+    default=320,
+    show_default=True,
+    type=click.IntRange(16),
+    help="--sheet: width of each frame, pixels.",
+)
+@render_options
+def render(out: Path, video_id: str | None, sheet: bool, output: Path, **options: Any) -> None:
+    """Draw the tracks of run OUT: one video as an H.264 mp4, or a contact sheet as a PNG.
+
+    With --video, every frame of the video (or of --start/--end) at the source's frame rate,
+    each track's box, "<id> <class>" label and a trail of its recent centres drawn in a
+    colour that is the same for its id in every video and run; frames without tracks are
+    written plainly. With --sheet, one row per video of frames spread over it.
+    Needs the render extra (pip install 'tracklake[render]').
+    """
+    from tracklake.io.errors import VideoError
+    from tracklake.render import render_sheet, render_video
+
+    if sheet == (video_id is not None):
+        raise click.UsageError("give exactly one of --video ID and --sheet")
+    classes = [c.strip() for c in options["classes"].split(",")] if options["classes"] else None
+    try:
+        if sheet:
+            rows, columns = render_sheet(
+                out, output, options["videos"], options["frames_per_video"],
+                options["tile_width"], classes, options["trail_s"],
+            )  # fmt: skip
+            click.echo(f"wrote {output}: {rows} videos x {columns} frames", err=True)
+        else:
+            frames = render_video(
+                out, video_id, output, options["start_s"], options["end_s"], classes,
+                options["scale"], options["trail_s"],
+            )  # fmt: skip
+            click.echo(f"wrote {output}: {frames} frames", err=True)
+    except (FileNotFoundError, KeyError, ValueError) as error:
+        raise click.UsageError(str(error).strip("'\"")) from None
+    except (VideoError, OSError) as error:
+        raise click.ClickException(str(error)) from None
 
 
 @main.command("export-mot")
@@ -238,3 +399,123 @@ def export_mot(out: Path, destination: Path) -> None:
 
     written = export_mot_run(out, destination)
     click.echo(f"wrote {len(written)} files to {destination}")
+
+
+gt_option = click.option(
+    "--gt", "dataset", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="MOTChallenge dataset: sequence folders with seqinfo.ini and gt/gt.txt (README).",
+)  # fmt: skip
+saved_conf_option = click.option(
+    "--conf", default=None, type=click.FloatRange(0.05, 1),
+    help="Keep saved detections scoring above this. Default: the --conf of the run that saved "
+    "them.",
+)  # fmt: skip
+
+
+@main.command("eval")
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@gt_option
+@click.option("--class-name", default="person", show_default=True,
+              help="The class of the tracks scored against the ground truth.")  # fmt: skip
+def eval_command(out: Path, dataset: Path, class_name: str) -> None:
+    """Score the tracks of run OUT against a labelled dataset, with TrackEval.
+
+    Each sequence of the dataset is matched to the video of OUT with its name as video_id.
+    Prints HOTA, DetA, AssA, MOTA, IDF1 (percent), IDSW, FP, FN and the detection and id
+    counts per sequence and combined, and writes them to OUT/eval.parquet. Needs TrackEval
+    (pip install 'tracklake[eval]').
+    """
+    from tracklake.eval.run_eval import EVAL_FILE, evaluate_run
+    from tracklake.eval.scores import format_table
+
+    try:
+        scores = evaluate_run(out, dataset, class_name)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    click.echo(format_table(scores.table))
+    if scores.unmatched:
+        click.echo(f"not in the run, not scored: {', '.join(scores.unmatched)}", err=True)
+    click.echo(f"wrote {out / EVAL_FILE}", err=True)
+
+
+@main.command()
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("-o", "--output", "new_out", required=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the new tracks: tracks/, videos.parquet, run.json.")  # fmt: skip
+@tracker_option
+@saved_conf_option
+def retrack(out: Path, new_out: Path, tracker: str, conf: float | None) -> None:
+    """Track again from the detections run OUT saved (track --save-detections), into NEW_OUT.
+
+    No decoding, no model: another tracker or other thresholds cost seconds. Same output
+    as track; with the run's tracker and conf, the same tracks. BoT-SORT needs
+    gmc_method: none (the frames are not saved).
+    """
+    from tracklake.jobs.retrack import retrack_run
+    from tracklake.tracking import load_tracker_config
+
+    try:
+        summaries = retrack_run(out, new_out, load_tracker_config(tracker), conf)
+    except (ValueError, FileNotFoundError) as error:
+        raise click.UsageError(str(error)) from None
+    tracks = sum(summary.tracks for summary in summaries)
+    click.echo(f"retracked {len(summaries)} videos into {new_out}: {tracks} tracks", err=True)
+
+
+@main.command()
+@gt_option
+@click.option("--detections", "detections_out", required=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A run of track --save-detections over the dataset's sequences.")  # fmt: skip
+@tracker_option
+@click.option("--metric", default="HOTA", show_default=True,
+              type=click.Choice(["HOTA", "DetA", "AssA", "MOTA", "IDF1"]),
+              help="The combined score to maximise.")  # fmt: skip
+@click.option("--trials", default=50, show_default=True, type=click.IntRange(1),
+              help="Trials in all, the tracker's own settings first.")  # fmt: skip
+@click.option("--seed", default=0, show_default=True, help="Seed of the random search.")
+@click.option("-o", "--output", "output_dir", default="tuned", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for <tracker>-tuned.yaml and trials.parquet.")  # fmt: skip
+@saved_conf_option
+@address_option
+def tune(dataset: Path, detections_out: Path, tracker: str, metric: str, trials: int, seed: int,
+         output_dir: Path, conf: float | None, address: str | None) -> None:  # fmt: skip
+    """Tune a tracker's thresholds and buffer to a labelled dataset, with Ray Tune.
+
+    Each trial retracks the saved detections of the dataset's sequences and scores them
+    with TrackEval; the best configuration is written as a tracker YAML for --tracker, the
+    trials as a table (also printed, best first).
+    """
+    from tracklake.eval.scores import format_table
+    from tracklake.io.detection_store import detections_path, read_saved_detections
+    from tracklake.io.mot_dataset import read_dataset
+    from tracklake.io.store import write_parquet_atomically
+    from tracklake.jobs.driver import JobError
+    from tracklake.jobs.tune import tune_tracker, write_tracker_yaml
+    from tracklake.tracking import load_tracker_config
+
+    try:
+        base = load_tracker_config(tracker)
+        sequences = read_dataset(dataset)
+        files = [detections_path(detections_out, s.name) for s in sequences]
+        missing = [str(path) for path in files if not path.is_file()]
+        if missing:
+            raise ValueError(f"no saved detections for: {', '.join(missing)}")
+        saved = [read_saved_detections(path) for path in files]
+        result = tune_tracker(saved, dataset, base, trials, metric, conf, address, seed)
+    except (ValueError, FileNotFoundError, JobError) as error:
+        raise click.UsageError(str(error)) from None
+    yaml_path = write_tracker_yaml(
+        result.best, output_dir / f"{base.tracker_type}-tuned.yaml",
+        f"tracklake tune: {metric} {result.best_score:.2f} (defaults {result.default_score:.2f})"
+        f"\non {dataset}, {trials} trials",
+    )  # fmt: skip
+    write_parquet_atomically(result.trials, output_dir / "trials.parquet")
+    click.echo(format_table(result.trials, decimals=3))
+    click.echo(
+        f"{metric}: {result.best_score:.2f} tuned, {result.default_score:.2f} with the "
+        f"defaults; wrote {yaml_path} and {output_dir / 'trials.parquet'}",
+        err=True,
+    )

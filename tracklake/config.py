@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from tracklake.detection.config import DetectorConfig
+from tracklake.io.detection_store import DETECTIONS_FLOOR
 from tracklake.io.video import DEFAULT_DECODE_THREADS
 from tracklake.tracking.config import TrackerConfig
 
@@ -31,6 +32,9 @@ class PipelineConfig:
         decode_threads: FFmpeg threads per video being decoded.
         stall_timeout_s: a video whose decoder yields no frames for this long fails as
             ``timeout`` instead of hanging its worker.
+        save_detections: also write every frame's detections, down to ``DETECTIONS_FLOOR``,
+            to ``OUT/detections/<video>.parquet``; the tracker still sees only those above
+            ``detector.conf``, so the tracks do not change.
     """
 
     detector: DetectorConfig
@@ -38,6 +42,7 @@ class PipelineConfig:
     vid_stride: int = 1
     decode_threads: int = DEFAULT_DECODE_THREADS
     stall_timeout_s: float = 300.0
+    save_detections: bool = False
 
     def __post_init__(self) -> None:
         if self.vid_stride < 1:
@@ -52,7 +57,16 @@ class PipelineConfig:
             "vid_stride": self.vid_stride,
             "decode_threads": self.decode_threads,
             "stall_timeout_s": self.stall_timeout_s,
+            "save_detections": self.save_detections,
         }
+
+    def inference_detector(self) -> DetectorConfig:
+        """The detector as it runs: with ``save_detections`` its ``conf`` is lowered to
+        ``DETECTIONS_FLOOR``. Boxes above the run's ``conf`` stay the same: NMS suppresses a
+        box only by a higher-scoring one, and ``max_det`` keeps the best."""
+        if not self.save_detections:
+            return self.detector
+        return replace(self.detector, conf=min(self.detector.conf, DETECTIONS_FLOOR))
 
     def fingerprint(self, model_sha256: str) -> str:
         """A hash of everything that shapes the tracks: the model's bytes, not its path."""
@@ -67,6 +81,8 @@ class PipelineConfig:
             "tracker": self.tracker.to_dict(),
             "vid_stride": self.vid_stride,
         }
+        if self.save_detections:  # a rerun must write the detections files a run lacks
+            shaping["save_detections"] = True
         encoded = json.dumps(shaping, sort_keys=True).encode()
         return hashlib.sha256(encoded).hexdigest()
 

@@ -14,28 +14,6 @@ BUCKET = "tracklake-videos"
 
 
 @pytest.fixture(scope="module")
-def s3_server():
-    """A moto S3 server on 127.0.0.1 with the TUD videos under two prefixes."""
-    import boto3
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    environment = {
-        "AWS_ENDPOINT_URL": f"http://{host}:{port}",
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in environment.items():
-            patch.setenv(name, value)
-        yield boto3.client("s3")
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def bucket(s3_server, shared_videos):
     s3_server.create_bucket(Bucket=BUCKET)
     s3_server.upload_file(str(shared_videos / "TUD-Campus.mp4"), BUCKET, "day 1/TUD Campus.mp4")

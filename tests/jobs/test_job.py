@@ -79,6 +79,18 @@ def test_info_and_export_of_the_run(shared_run, tmp_path):
     assert first[0] == "1" and first[-3:] == ["-1", "-1", "-1"]
 
 
+def test_the_run_writes_its_track_summary(shared_run):
+    out, _ = shared_run
+    per_video = duckdb.sql(
+        f"SELECT video_id, count(*), sum(frames) FROM '{out}/track_summary.parquet' GROUP BY 1"
+    ).fetchall()
+    tracks = duckdb.sql(
+        f"SELECT video_id, count(DISTINCT track_id), count(*) FROM '{out}/tracks/*.parquet' "
+        "GROUP BY 1"
+    ).fetchall()
+    assert sorted(per_video) == sorted(tracks) and len(per_video) >= 3
+
+
 def test_rerun_skips_finished_videos(shared_run, shared_videos, yolov8n_weights):
     out, _ = shared_run
     before = {p.name: p.stat().st_mtime_ns for p in (out / "tracks").iterdir()}

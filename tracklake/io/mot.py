@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from tracklake.io.store import TRACKS_DIR
@@ -12,12 +13,16 @@ from tracklake.io.store import TRACKS_DIR
 _MOT_COLUMNS = ["frame", "track_id", "x1", "y1", "x2", "y2", "score"]
 
 
-def export_mot(tracks_file: str | Path, destination: str | Path) -> int:
+def export_mot(
+    tracks_file: str | Path, destination: str | Path, class_name: str | None = None
+) -> int:
     """Write one video's tracks as a MOTChallenge result file; returns the row count.
 
-    Frames become 1-based; boxes become ``x, y, width, height`` in pixels.
+    Frames become 1-based; boxes become ``x, y, width, height`` in pixels. ``class_name``
+    keeps only that class's tracks (MOTChallenge scores pedestrians only).
     """
-    table = pq.read_table(tracks_file, columns=_MOT_COLUMNS)
+    row_filter = None if class_name is None else pc.field("class_name") == class_name
+    table = pq.read_table(tracks_file, columns=_MOT_COLUMNS, filters=row_filter)
     table = table.sort_by([("frame", "ascending"), ("track_id", "ascending")])
     columns = {name: table.column(name).to_numpy() for name in _MOT_COLUMNS}
     rows = np.column_stack(

@@ -7,8 +7,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from tracklake.io.errors import VideoError
+from tracklake.io.image_sequence import open_decoder
 from tracklake.io.remote import is_uri, local_copy
-from tracklake.io.video import VideoDecoder, VideoInfo
+from tracklake.io.video import VideoInfo
 from tracklake.types import VideoRef
 
 
@@ -39,7 +40,7 @@ def probe(ref: VideoRef, num_threads: int = 1) -> ProbeResult:
     """Open ``ref`` and read its stream properties; never raises for a bad video."""
     try:
         with local_video(ref.path) as path:
-            decoder = VideoDecoder(path, num_threads=num_threads)
+            decoder = open_decoder(path, num_threads)
             return ProbeResult(ref, decoder.info, "", decoder.cut_short)
     except VideoError as error:
         return ProbeResult(ref, None, str(error), "")

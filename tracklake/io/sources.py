@@ -1,7 +1,8 @@
 """Turning the SOURCE arguments of a run into ``VideoRef`` s.
 
-A SOURCE is a video file, a folder (searched recursively), a glob, a manifest (see
-``manifest.py``) or an ``s3://`` / ``gs://`` URI of a video or of a prefix. Every video gets
+A SOURCE is a video file, a folder (searched recursively), a MOTChallenge dataset or sequence
+folder (``mot_dataset.py``: one ``VideoRef`` per sequence, named after it), a glob, a manifest
+(see ``manifest.py``) or an ``s3://`` / ``gs://`` URI of a video or of a prefix. Every video gets
 an id: the manifest's ``video_id``, else its path relative to the source root without the
 extension. Two videos with one id are an error before any work starts.
 """
@@ -14,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
 
 from tracklake.io.manifest import is_manifest, read_manifest
+from tracklake.io.mot_dataset import is_dataset, read_dataset
 from tracklake.io.remote import is_uri, list_remote_files
 from tracklake.io.video_ids import video_id_from_path
 from tracklake.types import VideoRef
@@ -105,6 +107,8 @@ def _one_source(source: str) -> list[VideoRef]:
     if is_uri(source):
         return _remote_videos(source)
     path = Path(source)
+    if is_dataset(path):
+        return [sequence.ref() for sequence in read_dataset(path)]
     if path.is_dir():
         return _folder_videos(path)
     if is_manifest(path):

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import pyarrow as pa
@@ -95,6 +95,40 @@ def _extra_column(values: np.ndarray) -> pa.Array:
     )
 
 
+def frame_table(
+    video_id: str,
+    frame: int,
+    time_s: float,
+    class_ids: np.ndarray,
+    scores: np.ndarray,
+    boxes: np.ndarray,
+    class_names: Mapping[int, str],
+    track_ids: np.ndarray | None = None,
+) -> pa.Table:
+    """One frame's boxes as rows: ``video_id, frame, time_s, [track_id,] class_id, class_name,
+    score, x1, y1, x2, y2``; ``class_ids`` ``(N,)`` int16, ``scores`` ``(N,)`` float32,
+    ``boxes`` ``(N, 4)`` float32 xyxy, ``track_ids`` ``(N,)`` int32 when the rows are tracks."""
+    n = len(boxes)
+    columns = {
+        "video_id": pa.array([video_id] * n, pa.string()),
+        "frame": pa.array(np.full(n, frame, np.int32)),
+        "time_s": pa.array(np.full(n, time_s, np.float64)),
+    }
+    if track_ids is not None:
+        columns["track_id"] = pa.array(track_ids)
+    columns.update(
+        {
+            "class_id": pa.array(class_ids),
+            "class_name": pa.array(
+                [class_names.get(int(c), str(int(c))) for c in class_ids], pa.string()
+            ),
+            "score": pa.array(scores),
+            **{name: pa.array(boxes[:, i]) for i, name in enumerate(("x1", "y1", "x2", "y2"))},
+        }
+    )
+    return pa.table(columns)
+
+
 def track_table(
     video_id: str,
     frame: int,
@@ -107,54 +141,37 @@ def track_table(
 
     ``extras`` holds per-track arrays already aligned with ``tracks`` (first dimension M).
     """
-    n = len(tracks)
-    columns = {
-        "video_id": pa.array([video_id] * n, pa.string()),
-        "frame": pa.array(np.full(n, frame, np.int32)),
-        "time_s": pa.array(np.full(n, time_s, np.float64)),
-        "track_id": pa.array(tracks.track_ids),
-        "class_id": pa.array(tracks.class_ids),
-        "class_name": pa.array(
-            [class_names.get(int(c), str(int(c))) for c in tracks.class_ids], pa.string()
-        ),
-        "score": pa.array(tracks.scores),
-        **{name: pa.array(tracks.boxes[:, i]) for i, name in enumerate(("x1", "y1", "x2", "y2"))},
-    }
-    columns.update({name: _extra_column(values) for name, values in extras.items()})
-    return pa.table(columns)
+    table = frame_table(
+        video_id, frame, time_s, tracks.class_ids, tracks.scores, tracks.boxes, class_names,
+        tracks.track_ids,
+    )  # fmt: skip
+    for name, values in extras.items():
+        table = table.append_column(name, _extra_column(values))
+    return table
 
 
-class TrackFileWriter:
-    """Writes one video's tracks, frame by frame, to ``OUT/tracks/<video>.parquet``.
+class ParquetFileWriter:
+    """Writes one Parquet file in row groups under a temporary name, renamed when complete.
 
     Use as a context manager: the file appears under its final name only when the block
     ends without an exception; otherwise the temporary file is deleted. Rows are flushed to
     the temporary file in row groups, so memory stays bounded on long videos.
 
     Args:
-        out_dir: the run's ``OUT`` folder.
-        video_id: the video's id; stored in every row.
-        class_names: model class id -> name.
-        metadata: key-value metadata for the file footer (model, tracker config, source
-            size and mtime, ...); the schema and tracklake versions are added here.
+        path: the file's final path.
+        empty_schema: the schema of the file written when no row was appended.
+        metadata: key-value metadata for the file footer; the schema and tracklake versions
+            are added here.
     """
 
-    def __init__(
-        self,
-        out_dir: str | Path,
-        video_id: str,
-        class_names: Mapping[int, str],
-        metadata: Mapping[str, str],
-    ):
+    def __init__(self, path: Path, empty_schema: pa.Schema, metadata: Mapping[str, str]):
         from tracklake import __version__
 
-        self.path = tracks_path(out_dir, video_id)
+        self.path = path
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.temp_path = _temp_path_for(self.path)
-        self.video_id = video_id
         self.rows = 0
-        self.track_ids: set[int] = set()
-        self._class_names = dict(class_names)
+        self._empty_schema = empty_schema
         self._footer = {
             "tracklake.schema_version": SCHEMA_VERSION,
             "tracklake.version": __version__,
@@ -164,21 +181,11 @@ class TrackFileWriter:
         self._pending: list[pa.Table] = []
         self._pending_rows = 0
 
-    def append(
-        self,
-        frame: int,
-        time_s: float,
-        tracks: Tracks,
-        extras: Mapping[str, np.ndarray] | None = None,
-    ) -> None:
-        """Add one frame's tracks; ``extras`` are per-track arrays aligned with ``tracks``."""
-        if not len(tracks):
-            return
-        table = track_table(self.video_id, frame, time_s, tracks, self._class_names, extras or {})
+    def append_table(self, table: pa.Table) -> None:
+        """Add rows; every table appended must cast to the first one's schema."""
         self._pending.append(table)
         self._pending_rows += table.num_rows
         self.rows += table.num_rows
-        self.track_ids.update(tracks.track_ids.tolist())
         if self._pending_rows >= _ROWS_PER_FLUSH:
             self._flush()
 
@@ -199,9 +206,9 @@ class TrackFileWriter:
         ``final_metadata`` joins the footer: what is known only at the end (the summary).
         """
         self._flush()
-        if self._writer is None:  # a video without a single track still gets its file
+        if self._writer is None:  # a video without a single row still gets its file
             footer = {**self._footer, **(final_metadata or {})}
-            empty = TRACK_SCHEMA.empty_table().replace_schema_metadata(footer)
+            empty = self._empty_schema.empty_table().replace_schema_metadata(footer)
             pq.write_table(empty, self.temp_path, compression=_COMPRESSION)
         else:
             if final_metadata:
@@ -218,7 +225,7 @@ class TrackFileWriter:
             self._writer = None
         self.temp_path.unlink(missing_ok=True)
 
-    def __enter__(self) -> TrackFileWriter:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, exc_type, exc, traceback) -> None:
@@ -226,6 +233,44 @@ class TrackFileWriter:
             self.commit()
         else:
             self.abort()
+
+
+class TrackFileWriter(ParquetFileWriter):
+    """Writes one video's tracks, frame by frame, to ``OUT/tracks/<video>.parquet``.
+
+    Args:
+        out_dir: the run's ``OUT`` folder.
+        video_id: the video's id; stored in every row.
+        class_names: model class id -> name.
+        metadata: key-value metadata for the file footer (model, tracker config, source
+            size and mtime, ...); the schema and tracklake versions are added here.
+    """
+
+    def __init__(
+        self,
+        out_dir: str | Path,
+        video_id: str,
+        class_names: Mapping[int, str],
+        metadata: Mapping[str, str],
+    ):
+        super().__init__(tracks_path(out_dir, video_id), TRACK_SCHEMA, metadata)
+        self.video_id = video_id
+        self.track_ids: set[int] = set()
+        self._class_names = dict(class_names)
+
+    def append(
+        self,
+        frame: int,
+        time_s: float,
+        tracks: Tracks,
+        extras: Mapping[str, np.ndarray] | None = None,
+    ) -> None:
+        """Add one frame's tracks; ``extras`` are per-track arrays aligned with ``tracks``."""
+        if not len(tracks):
+            return
+        table = track_table(self.video_id, frame, time_s, tracks, self._class_names, extras or {})
+        self.append_table(table)
+        self.track_ids.update(tracks.track_ids.tolist())
 
 
 def read_track_metadata(path: str | Path) -> dict[str, str]:
@@ -251,6 +296,13 @@ def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
     os.replace(temp_path, path)
 
 
+def write_parquet_atomically(table: pa.Table, path: str | Path) -> Path:
+    """Write ``table`` to ``path`` (zstd) under a temporary name, then rename it into place."""
+    path = Path(path)
+    _write_atomically(path, lambda temp: pq.write_table(table, temp, compression=_COMPRESSION))
+    return path
+
+
 def write_videos_table(summaries: Sequence[VideoSummary], out_dir: str | Path) -> Path:
     """Write ``OUT/videos.parquet``: one row per summary, manifest columns last."""
     rows = []
@@ -266,9 +318,7 @@ def write_videos_table(summaries: Sequence[VideoSummary], out_dir: str | Path) -
     }
     columns.update({name: pa.array([row.get(name) for row in rows]) for name in extra_names})
     table = pa.table(columns)
-    path = Path(out_dir) / VIDEOS_FILE
-    _write_atomically(path, lambda temp: pq.write_table(table, temp, compression=_COMPRESSION))
-    return path
+    return write_parquet_atomically(table, Path(out_dir) / VIDEOS_FILE)
 
 
 def read_videos_table(out_dir: str | Path) -> list[VideoSummary]:

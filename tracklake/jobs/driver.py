@@ -29,10 +29,13 @@ from ray.exceptions import (
 
 from tracklake.config import JobConfig, PipelineConfig
 from tracklake.hashing import file_sha256
+from tracklake.io.detection_store import DETECTIONS_DIR
 from tracklake.io.probe import probe
 from tracklake.io.remote import is_uri
 from tracklake.io.store import RUN_FILE, TRACKS_DIR, VIDEOS_FILE, write_run_json, write_videos_table
+from tracklake.io.track_summary import TRACK_SUMMARY_FILE, write_track_summary
 from tracklake.jobs.batching import SharedBatcher
+from tracklake.jobs.memory import map_large_allocations
 from tracklake.jobs.pipeline import FINGERPRINT_KEY, source_stat, track_video
 from tracklake.jobs.progress import Progress
 from tracklake.jobs.resume import finished_summary, remove_stale_temp_files
@@ -76,9 +79,10 @@ class VideoWorker:
 
         from tracklake.detection import load_detector
 
+        map_large_allocations()
         torch.set_num_threads(torch_threads)
         self.out_dir = out_dir
-        model = load_detector(pipeline.detector)
+        model = load_detector(pipeline.inference_detector())
         self.detector = SharedBatcher(model, batch=pipeline.detector.batch)
         # Each video hands over chunks small enough that the open videos fill a pass together.
         chunk = math.ceil(pipeline.detector.batch / videos_at_once)
@@ -113,7 +117,8 @@ def prepare_out_dir(out_dir: Path, overwrite: bool) -> None:
     """Create ``OUT``; with ``overwrite`` remove a previous run's outputs (only those)."""
     if overwrite:
         shutil.rmtree(out_dir / TRACKS_DIR, ignore_errors=True)
-        for name in (VIDEOS_FILE, RUN_FILE):
+        shutil.rmtree(out_dir / DETECTIONS_DIR, ignore_errors=True)
+        for name in (VIDEOS_FILE, RUN_FILE, TRACK_SUMMARY_FILE):
             (out_dir / name).unlink(missing_ok=True)
     (out_dir / TRACKS_DIR).mkdir(parents=True, exist_ok=True)
     remove_stale_temp_files(out_dir)
@@ -310,6 +315,7 @@ def run_job(
         done.update(_run_on_ray(todo, out_dir, pipeline, job, model_path, fingerprint, progress))
     summaries = [done[ref.video_id] for ref in refs]
     write_videos_table(summaries, out_dir)
+    write_track_summary(out_dir)
     return JobResult(summaries, out_dir, progress.finish(summaries))
 
 

@@ -17,7 +17,9 @@ from typing import Protocol
 import numpy as np
 
 from tracklake.config import PipelineConfig
+from tracklake.io.detection_store import DetectionFileWriter
 from tracklake.io.errors import VideoError, VideoErrorKind
+from tracklake.io.image_sequence import ImageSequenceDecoder, open_decoder
 from tracklake.io.prefetch import prefetch
 from tracklake.io.probe import local_video
 from tracklake.io.remote import is_uri, remote_stat
@@ -139,7 +141,7 @@ def track_video(
     started = time.monotonic()
     try:
         with local_video(ref.path) as path:
-            decoder = VideoDecoder(path, num_threads=config.decode_threads)
+            decoder = open_decoder(path, config.decode_threads)
             return _track_decoded(ref, decoder, detector, config, out_dir, run_metadata, started)
     except VideoError as error:
         if error.path != ref.path:  # a temporary local copy: name what the user named
@@ -149,7 +151,7 @@ def track_video(
 
 def _track_decoded(
     ref: VideoRef,
-    decoder: VideoDecoder,
+    decoder: VideoDecoder | ImageSequenceDecoder,
     detector: FrameDetector,
     config: PipelineConfig,
     out_dir: str | Path,
@@ -169,13 +171,16 @@ def _track_decoded(
     )
     frames = detection_count = 0
     status, error = VideoStatus.OK, ""
-    writer = TrackFileWriter(
-        out_dir, ref.video_id, detector.class_names, footer_metadata(ref, config, run_metadata)
-    )
+    footer = footer_metadata(ref, config, run_metadata)
+    writer = TrackFileWriter(out_dir, ref.video_id, detector.class_names, footer)
+    saved = _detections_writer(ref, config, decoder.info, detector.class_names, out_dir, footer)
     try:
         try:
             for batch in batches:
                 for i, detections in enumerate(detector.detect(batch.frames)):
+                    if saved is not None:  # all of them, then only those the run's conf keeps
+                        saved.append(int(batch.indices[i]), float(batch.times_s[i]), detections)
+                        detections = detections[detections.scores > config.detector.conf]
                     image = batch.frames[i] if tracker.needs_frame else None
                     tracks = tracker.update(detections, image)
                     extras = _aligned_extras(detections, tracks.detection_index)
@@ -190,8 +195,28 @@ def _track_decoded(
             ref, status, error, decoder.info, frames, detection_count,
             len(writer.track_ids), started,
         )  # fmt: skip
+        if saved is not None:
+            saved.commit(summary_metadata(summary), frames=frames)
         writer.commit(summary_metadata(summary))
     except BaseException:
         writer.abort()
+        if saved is not None:
+            saved.abort()
         raise
     return summary
+
+
+def _detections_writer(
+    ref: VideoRef,
+    config: PipelineConfig,
+    info: VideoInfo,
+    class_names: Mapping[int, str],
+    out_dir: str | Path,
+    footer: Mapping[str, str],
+) -> DetectionFileWriter | None:
+    """The writer of ``OUT/detections/<video>.parquet`` when the run saves detections."""
+    if not config.save_detections:
+        return None
+    return DetectionFileWriter(
+        out_dir, ref.video_id, class_names, config.detector.conf, info.fps, footer
+    )

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from tracklake.io.detection_store import DETECTIONS_DIR
 from tracklake.io.store import TRACKS_DIR, read_track_metadata, tracks_path
 from tracklake.jobs.pipeline import (
     FINGERPRINT_KEY,
@@ -49,9 +50,11 @@ def finished_summary(out_dir: str | Path, ref: VideoRef, fingerprint: str) -> Vi
 
 
 def remove_stale_temp_files(out_dir: str | Path) -> int:
-    """Delete temporary files left in ``OUT/tracks`` by a killed run; returns how many."""
+    """Delete temporary files left in ``OUT/tracks`` and ``OUT/detections`` by a killed run;
+    returns how many."""
     removed = 0
-    for temp_file in (Path(out_dir) / TRACKS_DIR).glob(".*.tmp"):
-        temp_file.unlink(missing_ok=True)
-        removed += 1
+    for folder in (TRACKS_DIR, DETECTIONS_DIR):
+        for temp_file in (Path(out_dir) / folder).glob(".*.tmp"):
+            temp_file.unlink(missing_ok=True)
+            removed += 1
     return removed

@@ -1,0 +1,64 @@
+"""Scoring a run's tracks against a labelled dataset: ``tracklake eval OUT --gt DATASET``.
+
+A sequence of the dataset is matched to the run's video of the same ``video_id`` (a run over
+the dataset folder names its videos after the sequences). The scores go to ``OUT/eval.parquet``.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+
+from tracklake.eval.scores import score_results
+from tracklake.io.mot import export_mot
+from tracklake.io.mot_dataset import read_dataset
+from tracklake.io.store import tracks_path, write_parquet_atomically
+
+EVAL_FILE = "eval.parquet"
+
+
+@dataclass(frozen=True)
+class RunScores:
+    """A run's scores.
+
+    Attributes:
+        table: one row per scored sequence and a ``COMBINED`` row (``eval.scores.SCORE_SCHEMA``).
+        unmatched: the dataset's sequences that have no tracks file in the run, not scored.
+    """
+
+    table: pa.Table
+    unmatched: list[str]
+
+
+def score_run(out_dir: str | Path, dataset: str | Path, class_name: str = "person") -> RunScores:
+    """Score the tracks of ``class_name`` in run ``out_dir`` against ``dataset``.
+
+    Raises:
+        DatasetError: ``dataset`` is not a MOTChallenge dataset.
+        ValueError: no sequence of the dataset has tracks in the run.
+    """
+    sequences = read_dataset(dataset)
+    matched = [s for s in sequences if tracks_path(out_dir, s.name).is_file()]
+    unmatched = [s.name for s in sequences if s not in matched]
+    if not matched:
+        raise ValueError(
+            f"no sequence of {dataset} ({', '.join(unmatched)}) has a tracks file in "
+            f"{Path(out_dir) / 'tracks'}: video ids must be the sequences' names"
+        )
+    with tempfile.TemporaryDirectory(prefix="tracklake-mot-") as temp:
+        results = {}
+        for sequence in matched:
+            results[sequence.name] = Path(temp) / f"{sequence.name}.txt"
+            export_mot(tracks_path(out_dir, sequence.name), results[sequence.name], class_name)
+        table = score_results(matched, results)
+    return RunScores(table, unmatched)
+
+
+def evaluate_run(out_dir: str | Path, dataset: str | Path, class_name: str = "person") -> RunScores:
+    """``score_run``, and write the table to ``OUT/eval.parquet``."""
+    scores = score_run(out_dir, dataset, class_name)
+    write_parquet_atomically(scores.table, Path(out_dir) / EVAL_FILE)
+    return scores

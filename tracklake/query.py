@@ -1,0 +1,91 @@
+"""SQL over a run's output: a DuckDB connection with the run's tables as views.
+
+``tracks`` reads every ``OUT/tracks/*.parquet`` (columns by name, so files with and without
+extras such as ``keypoints`` mix), ``videos`` reads ``OUT/videos.parquet`` and
+``track_summary`` reads ``OUT/track_summary.parquet`` (built in memory when a run predates
+it). DuckDB is an optional dependency (``tracklake[query]``), imported here only.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from tracklake.io.store import TRACK_SCHEMA, TRACKS_DIR, VIDEOS_FILE
+from tracklake.io.track_summary import TRACK_SUMMARY_FILE, build_track_summary
+from tracklake.text_table import aligned_table
+
+FORMATS = ("table", "csv", "json")
+
+
+def _literal(path: Path) -> str:
+    """``path`` as a SQL string literal."""
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def connect(out_dir: str | Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with the views ``tracks``, ``videos``, ``track_summary``.
+
+    Raises:
+        FileNotFoundError: ``out_dir`` holds no ``videos.parquet``.
+    """
+    out_dir = Path(out_dir)
+    videos = out_dir / VIDEOS_FILE
+    if not videos.exists():
+        raise FileNotFoundError(f"{out_dir}: no videos.parquet: not a tracklake output folder")
+    connection = duckdb.connect()
+    connection.execute(f"CREATE VIEW videos AS SELECT * FROM read_parquet({_literal(videos)})")
+    if any((out_dir / TRACKS_DIR).glob("*.parquet")):
+        files = _literal(out_dir / TRACKS_DIR / "*.parquet")
+        connection.execute(
+            f"CREATE VIEW tracks AS SELECT * FROM read_parquet({files}, union_by_name = true)"
+        )
+    else:  # no video produced a file (all failed): an empty table of the right columns
+        connection.register("tracks", TRACK_SCHEMA.empty_table())
+    summary = out_dir / TRACK_SUMMARY_FILE
+    if summary.exists():
+        connection.execute(
+            f"CREATE VIEW track_summary AS SELECT * FROM read_parquet({_literal(summary)})"
+        )
+    else:
+        connection.register("track_summary", build_track_summary(out_dir))
+    return connection
+
+
+def format_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str) -> str:
+    """Rows as text: ``table`` (aligned columns), ``csv`` (with a header) or ``json``.
+
+    ``json`` is one array of objects, one object a line; values JSON cannot hold (dates,
+    decimals) are written as strings.
+    """
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows)
+        return buffer.getvalue().rstrip("\n")
+    if fmt == "json":
+        lines = [json.dumps(dict(zip(columns, row, strict=True)), default=str) for row in rows]
+        return "[\n" + ",\n".join(lines) + "\n]" if lines else "[]"
+    if fmt == "table":
+        return aligned_table(columns, rows)
+    raise ValueError(f"unknown format {fmt!r}: one of {', '.join(FORMATS)}")
+
+
+def run_query(out_dir: str | Path, sql: str, fmt: str = "table") -> str:
+    """Run ``sql`` against the views of run ``out_dir``; its result as text (``""`` if none).
+
+    Raises:
+        FileNotFoundError: ``out_dir`` is not a run's output folder.
+        duckdb.Error: the statement failed (its message says why).
+    """
+    relation = connect(out_dir).sql(sql)
+    if relation is None:  # a statement without a result, e.g. COPY ... TO
+        return ""
+    return format_rows(relation.columns, relation.fetchall(), fmt)

@@ -1,0 +1,71 @@
+"""A run's source video, found through ``OUT/videos.parquet`` and opened for decoding."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+
+import numpy as np
+
+from tracklake.io.remote import is_uri, local_copy
+from tracklake.io.store import read_videos_table, tracks_path
+from tracklake.io.video import VideoDecoder
+from tracklake.types import VideoSummary
+
+_DECODE_BATCH = 16
+
+
+def renderable_videos(out_dir: str | Path) -> list[VideoSummary]:
+    """The videos of ``videos.parquet`` that opened and have a tracks file, in its order.
+
+    Raises:
+        FileNotFoundError: ``out_dir`` holds no ``videos.parquet``.
+    """
+    summaries = read_videos_table(out_dir)
+    if not summaries:
+        raise FileNotFoundError(f"{out_dir}: no videos.parquet: not a tracklake output folder")
+    return [
+        summary
+        for summary in summaries
+        if summary.width > 0 and tracks_path(out_dir, summary.video_id).exists()
+    ]
+
+
+def find_video(out_dir: str | Path, video_id: str) -> VideoSummary:
+    """The summary of ``video_id``.
+
+    Raises:
+        FileNotFoundError: not a run's folder.
+        KeyError: the run has no renderable video of that id (the message lists some).
+    """
+    videos = {summary.video_id: summary for summary in renderable_videos(out_dir)}
+    if video_id not in videos:
+        known = ", ".join(sorted(videos)[:10]) or "none"
+        raise KeyError(f"{out_dir}: no tracked video {video_id!r} (videos: {known})")
+    return videos[video_id]
+
+
+def even_size(width: float, height: float) -> tuple[int, int]:
+    """``(width, height)`` rounded to even pixels (at least 2), as H.264 yuv420p needs."""
+    return max(2, 2 * round(width / 2)), max(2, 2 * round(height / 2))
+
+
+@contextmanager
+def open_video(summary: VideoSummary, size: tuple[int, int]) -> Iterator[VideoDecoder]:
+    """A decoder of the video's file (a local copy of an ``s3://`` one), resizing to ``size``.
+
+    Raises:
+        VideoError: the file can no longer be opened.
+    """
+    source = local_copy(summary.path) if is_uri(summary.path) else nullcontext(summary.path)
+    with source as path:
+        yield VideoDecoder(path, size=size)
+
+
+def decoded_frames(decoder: VideoDecoder) -> Iterator[tuple[np.ndarray, int, float]]:
+    """``(image, frame, time_s)`` for every frame in order; ``image`` is ``(H, W, 3)`` uint8
+    RGB, writable (drawn on in place)."""
+    for batch in decoder.batches(_DECODE_BATCH):
+        for image, frame, time_s in zip(batch.frames, batch.indices, batch.times_s, strict=True):
+            yield image, int(frame), float(time_s)
