@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-SHARED_DIR = Path(os.environ.get("TRACKLAKE_SHARED", REPO_ROOT.parent / "shared")).resolve()
+from testkit import MOT15_SEQUENCES, SHARED_DIR, ffmpeg, link_sequence
 
 
 @pytest.fixture(scope="session")
@@ -32,19 +29,6 @@ def yolov8n_weights(shared_dir: Path) -> Path:
     return shared_dir / "models" / "yolov8n.pt"
 
 
-def _ffmpeg(*args: str) -> None:
-    """Run the ffmpeg binary that the imageio-ffmpeg wheel ships."""
-    import subprocess
-
-    import imageio_ffmpeg
-
-    subprocess.run(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", *args],
-        check=True,
-        capture_output=True,
-    )
-
-
 def _first_half(source: Path, target: Path) -> Path:
     data = source.read_bytes()
     target.write_bytes(data[: len(data) // 2])
@@ -65,14 +49,14 @@ def bad_videos(tmp_path_factory: pytest.TempPathFactory, shared_videos: Path) ->
     (folder / "empty.mp4").write_bytes(b"")
     (folder / "random.mp4").write_bytes(np.random.default_rng(0).bytes(50_000))
     (folder / "x.mp4").mkdir()
-    _ffmpeg("-i", str(source), "-c", "copy", str(folder / "index-at-end.mp4"))
-    _ffmpeg("-i", str(source), "-c", "copy", "-movflags", "+faststart", str(folder / "fs.mp4"))
-    _ffmpeg("-f", "lavfi", "-i", "sine=duration=1", str(folder / "audio-only.mp4"))
-    _ffmpeg(
+    ffmpeg("-i", str(source), "-c", "copy", str(folder / "index-at-end.mp4"))
+    ffmpeg("-i", str(source), "-c", "copy", "-movflags", "+faststart", str(folder / "fs.mp4"))
+    ffmpeg("-f", "lavfi", "-i", "sine=duration=1", str(folder / "audio-only.mp4"))
+    ffmpeg(
         "-i", str(source), "-c:v", "libvpx-vp9", "-b:v", "300k",
         "-deadline", "realtime", "-cpu-used", "8", str(folder / "vp9.webm"),
     )  # fmt: skip
-    _ffmpeg(
+    ffmpeg(
         "-i", str(source), "-vf", "setpts='if(lt(N,30),N*0.04,1.2+(N-30)*0.12)/TB'",
         "-fps_mode", "vfr", "-c:v", "libx264", str(folder / "vfr.mp4"),
     )  # fmt: skip
@@ -174,21 +158,6 @@ def write_tiny_run(out: Path, rows=TINY_ROWS) -> Path:
 def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``OUT`` of the hand-computable run ``TINY_ROWS`` (see there)."""
     return write_tiny_run(tmp_path_factory.mktemp("tiny") / "out")
-
-
-MOT15_SEQUENCES = ("TUD-Campus", "TUD-Stadtmitte")
-
-
-def link_sequence(root: Path, shared_dir: Path, name: str, video: bool = True) -> Path:
-    """``root/<name>/`` as a MOTChallenge sequence folder: links to the shared seqinfo.ini and
-    gt/gt.txt, and with ``video`` to the shared video named after the sequence."""
-    folder = root / name
-    (folder / "gt").mkdir(parents=True)
-    (folder / "seqinfo.ini").symlink_to(shared_dir / "mot15" / name / "seqinfo.ini")
-    (folder / "gt" / "gt.txt").symlink_to(shared_dir / "mot15" / name / "gt" / "gt.txt")
-    if video:
-        (folder / f"{name}.mp4").symlink_to(shared_dir / "videos" / f"{name}.mp4")
-    return folder
 
 
 @pytest.fixture(scope="session")

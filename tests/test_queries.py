@@ -11,7 +11,7 @@ import re
 
 import pytest
 from click.testing import CliRunner
-from conftest import REPO_ROOT
+from testkit import REPO_ROOT
 
 from tracklake.cli import main
 from tracklake.query import connect

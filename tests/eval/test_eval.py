@@ -6,8 +6,8 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 import trackeval
-from conftest import MOT15_SEQUENCES, link_sequence
 from jobs.cli_runs import tracklake
+from testkit import MOT15_SEQUENCES, link_sequence
 
 from tracklake.eval.scores import COMBINED, score_results
 from tracklake.io.mot import export_mot
@@ -112,12 +112,12 @@ def test_eval_of_unrelated_dataset_is_a_usage_error(mot15_run, tmp_path, shared_
 
 def test_track_and_eval_an_image_sequence(tmp_path, shared_dir, yolov8n_weights, mot15_run):
     """A sequence given as img1/*.jpg is tracked like its video, and scores like it."""
-    from conftest import _ffmpeg
+    from testkit import ffmpeg
 
     folder = link_sequence(tmp_path / "images", shared_dir, "TUD-Campus", video=False)
     (folder / "img1").mkdir()
     video = shared_dir / "videos" / "TUD-Campus.mp4"
-    _ffmpeg("-i", str(video), "-q:v", "2", str(folder / "img1" / "%06d.jpg"))
+    ffmpeg("-i", str(video), "-q:v", "2", str(folder / "img1" / "%06d.jpg"))
     out = tmp_path / "out"
     tracked = tracklake("track", str(tmp_path / "images"), "-o", str(out), "--model",
                         str(yolov8n_weights), "--classes", "0", "--no-progress")  # fmt: skip

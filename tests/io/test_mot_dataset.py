@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import _ffmpeg, link_sequence
+from testkit import ffmpeg, link_sequence
 
 from tracklake.io.errors import VideoError
 from tracklake.io.image_sequence import ImageSequenceDecoder, open_decoder
@@ -21,7 +21,7 @@ def image_dataset(tmp_path_factory, shared_dir):
     folder = link_sequence(root, shared_dir, "TUD-Campus", video=False)
     (folder / "img1").mkdir()
     video = shared_dir / "videos" / "TUD-Campus.mp4"
-    _ffmpeg("-i", str(video), "-q:v", "2", str(folder / "img1" / "%06d.jpg"))
+    ffmpeg("-i", str(video), "-q:v", "2", str(folder / "img1" / "%06d.jpg"))
     return root
 
 

@@ -8,7 +8,7 @@ import json
 import pyarrow.parquet as pq
 import pytest
 from cli_runs import tracklake
-from conftest import MOT15_SEQUENCES
+from testkit import MOT15_SEQUENCES
 
 from tracklake.io.detection_store import DETECTIONS_FLOOR, read_saved_detections
 from tracklake.io.store import read_videos_table

@@ -1,0 +1,41 @@
+"""Helpers shared by test modules (import them as ``from testkit import ...``).
+
+Not in conftest.py: several conftest modules exist, and ``from conftest import`` would pick
+whichever pytest loaded first.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DIR = Path(os.environ.get("TRACKLAKE_SHARED", REPO_ROOT.parent / "shared")).resolve()
+
+
+def ffmpeg(*args: str) -> None:
+    """Run the ffmpeg binary that the imageio-ffmpeg wheel ships."""
+    import subprocess
+
+    import imageio_ffmpeg
+
+    subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", *args],
+        check=True,
+        capture_output=True,
+    )
+
+
+MOT15_SEQUENCES = ("TUD-Campus", "TUD-Stadtmitte")
+
+
+def link_sequence(root: Path, shared_dir: Path, name: str, video: bool = True) -> Path:
+    """``root/<name>/`` as a MOTChallenge sequence folder: links to the shared seqinfo.ini and
+    gt/gt.txt, and with ``video`` to the shared video named after the sequence."""
+    folder = root / name
+    (folder / "gt").mkdir(parents=True)
+    (folder / "seqinfo.ini").symlink_to(shared_dir / "mot15" / name / "seqinfo.ini")
+    (folder / "gt" / "gt.txt").symlink_to(shared_dir / "mot15" / name / "gt" / "gt.txt")
+    if video:
+        (folder / f"{name}.mp4").symlink_to(shared_dir / "videos" / f"{name}.mp4")
+    return folder
