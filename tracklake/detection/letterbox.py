@@ -75,21 +75,27 @@ class Letterbox:
         # ten times slower at batch 1 on the CPU.
         images = images.permute(0, 3, 1, 2).contiguous()
         if self.scaled_size != self.frame_size:
-            # Bilinear without antialiasing and half-pixel centres, as cv2.INTER_LINEAR; rounding
-            # back to whole grey levels keeps the input what a uint8 resize would give.
-            images = (
-                F.interpolate(
-                    images.float(), size=self.scaled_size, mode="bilinear", align_corners=False
-                )
-                .add_(0.5)
-                .floor_()
-            )
+            images = self._resize(images)
         images = images.to(dtype)
         bottom = self.input_size[0] - self.scaled_size[0] - self.top
         right = self.input_size[1] - self.scaled_size[1] - self.left
         if self.top or bottom or self.left or right:
             images = F.pad(images, (self.left, right, self.top, bottom), value=PAD_VALUE)
         return images.div_(255)
+
+    def _resize(self, images: torch.Tensor) -> torch.Tensor:
+        """``(B, 3, H, W)`` uint8 -> ``(B, 3, h, w)`` float32 whole grey levels, ``scaled_size``.
+
+        Bilinear without antialiasing and half-pixel centres, as cv2.INTER_LINEAR; rounding
+        back to whole grey levels keeps the input what a uint8 resize would give. One frame
+        at a time: a float copy of a whole batch of 1080p frames would take 25 MB a frame.
+        """
+        scaled = torch.empty((len(images), 3, *self.scaled_size), device=images.device)
+        for index, image in enumerate(images):
+            scaled[index] = F.interpolate(
+                image[None].float(), size=self.scaled_size, mode="bilinear", align_corners=False
+            )[0]
+        return scaled.add_(0.5).floor_()
 
     def boxes_to_frame(self, boxes: torch.Tensor) -> torch.Tensor:
         """Map ``(N, 4)`` ``x1, y1, x2, y2`` boxes from input to frame pixels, in place."""
