@@ -128,12 +128,13 @@ def probe(sources: tuple[str, ...], threads: int) -> None:
     process. Exits with 1 when any video cannot be opened.
     """
     from tracklake.io.manifest import ManifestError
+    from tracklake.io.mot_dataset import DatasetError
     from tracklake.io.probe import probe as probe_video
     from tracklake.io.sources import SourceError, resolve_sources
 
     try:
         refs = resolve_sources(sources)
-    except (SourceError, ManifestError) as error:
+    except (SourceError, ManifestError, DatasetError) as error:
         raise click.UsageError(str(error)) from None
     failures = 0
     for ref in refs:
