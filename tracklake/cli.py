@@ -196,8 +196,7 @@ def track(sources: tuple[str, ...], out: Path, **options: Any) -> None:
     """
     from tracklake.config import JobConfig, PipelineConfig
     from tracklake.detection.config import DetectorConfig
-    from tracklake.io.manifest import ManifestError
-    from tracklake.io.sources import SourceError, resolve_sources
+    from tracklake.io.sources import resolve_sources
     from tracklake.jobs.driver import JobError, run_job
     from tracklake.tracking import load_tracker_config
 
@@ -222,7 +221,7 @@ def track(sources: tuple[str, ...], out: Path, **options: Any) -> None:
             progress=options["progress"],
         )  # fmt: skip
         result = run_job(refs, out, pipeline, job, {"sources": list(sources)})
-    except (SourceError, ManifestError, JobError, ValueError) as error:
+    except (JobError, ValueError) as error:  # bad sources, manifests, settings included
         raise click.UsageError(str(error)) from None
     sys.exit(0 if result.all_ok else EXIT_SOME_FAILED)
 

@@ -67,32 +67,40 @@ def tracks_path(out_dir: str | Path, video_id: str) -> Path:
     return Path(out_dir) / TRACKS_DIR / f"{safe_file_stem(video_id)}.parquet"
 
 
-def _nested_list_type(value_type: pa.DataType, depth: int) -> pa.DataType:
-    for _ in range(depth):
-        value_type = pa.list_(value_type)
-    return value_type
+def _regular_lists(values: pa.Array, shape: tuple[int, ...]) -> pa.Array:
+    """``values`` (flat) grouped into nested lists of the trailing ``shape``, innermost last."""
+    for size in reversed(shape):
+        offsets = pa.array(np.arange(0, len(values) + 1, size, dtype=np.int32))
+        values = pa.ListArray.from_arrays(offsets, values)
+    return values
 
 
 def _extra_column(values: np.ndarray) -> pa.Array:
-    """A per-row extra as a column of nested lists.
+    """A per-row extra as a column of nested lists, built from the flat values (no Python
+    loop over rows or points).
 
     ``(M,)`` numbers stay plain, ``(M, K, 3)`` keypoints become lists of ``[x, y, v]``
     (float32); an object array holds one array per row (``(P, 2)`` polygon points, or mask
     run lengths), stored as lists of float32, or of int64 when the arrays hold integers.
     """
     if values.dtype != object:
-        values = values.astype(np.float32, copy=False)
-        return pa.array(values.tolist(), type=_nested_list_type(pa.float32(), values.ndim - 1))
+        flat = pa.array(values.astype(np.float32, copy=False).ravel())
+        return _regular_lists(flat, values.shape[1:])
     rows = [np.asarray(value) for value in values]
     if not rows:
         return pa.array([], type=pa.list_(pa.float32()))
     integral = all(row.dtype.kind in "iu" for row in rows)
-    value_type = pa.int64() if integral else pa.float32()
-    cast = np.int64 if integral else np.float32
-    return pa.array(
-        [row.astype(cast).tolist() for row in rows],
-        type=_nested_list_type(value_type, rows[0].ndim),
-    )
+    stacked = np.concatenate(rows).astype(np.int64 if integral else np.float32, copy=False)
+    inner = _regular_lists(pa.array(stacked.ravel()), stacked.shape[1:])
+    offsets = np.r_[0, np.cumsum([len(row) for row in rows])].astype(np.int32)
+    return pa.ListArray.from_arrays(pa.array(offsets), inner)
+
+
+def _class_name_column(class_ids: np.ndarray, class_names: Mapping[int, str]) -> pa.Array:
+    """Each row's class name, looked up once per distinct class id."""
+    distinct, rows = np.unique(class_ids, return_inverse=True)
+    names = pa.array([class_names.get(int(c), str(int(c))) for c in distinct], pa.string())
+    return names.take(pa.array(rows.ravel()))
 
 
 def frame_table(
@@ -119,9 +127,7 @@ def frame_table(
     columns.update(
         {
             "class_id": pa.array(class_ids),
-            "class_name": pa.array(
-                [class_names.get(int(c), str(int(c))) for c in class_ids], pa.string()
-            ),
+            "class_name": _class_name_column(class_ids, class_names),
             "score": pa.array(scores),
             **{name: pa.array(boxes[:, i]) for i, name in enumerate(("x1", "y1", "x2", "y2"))},
         }
@@ -154,8 +160,9 @@ class ParquetFileWriter:
     """Writes one Parquet file in row groups under a temporary name, renamed when complete.
 
     Use as a context manager: the file appears under its final name only when the block
-    ends without an exception; otherwise the temporary file is deleted. Rows are flushed to
-    the temporary file in row groups, so memory stays bounded on long videos.
+    ends without an exception (committed there unless ``commit`` was called inside it, with
+    the footer entries known only at the end); otherwise the temporary file is deleted. Rows
+    are flushed to the temporary file in row groups, so memory stays bounded on long videos.
 
     Args:
         path: the file's final path.
@@ -180,6 +187,7 @@ class ParquetFileWriter:
         self._writer: pq.ParquetWriter | None = None
         self._pending: list[pa.Table] = []
         self._pending_rows = 0
+        self._committed = False
 
     def append_table(self, table: pa.Table) -> None:
         """Add rows; every table appended must cast to the first one's schema."""
@@ -216,6 +224,7 @@ class ParquetFileWriter:
             self._writer.close()
             self._writer = None
         os.replace(self.temp_path, self.path)
+        self._committed = True
         return self.path
 
     def abort(self) -> None:
@@ -229,10 +238,10 @@ class ParquetFileWriter:
         return self
 
     def __exit__(self, exc_type, exc, traceback) -> None:
-        if exc_type is None:
-            self.commit()
-        else:
+        if exc_type is not None:
             self.abort()
+        elif not self._committed:
+            self.commit()
 
 
 class TrackFileWriter(ParquetFileWriter):

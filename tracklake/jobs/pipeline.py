@@ -10,6 +10,7 @@ import json
 import os
 import time
 from collections.abc import Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import asdict
 from pathlib import Path
 from typing import Protocol
@@ -26,7 +27,7 @@ from tracklake.io.remote import is_uri, remote_stat
 from tracklake.io.store import TrackFileWriter
 from tracklake.io.video import VideoDecoder, VideoInfo
 from tracklake.tracking import make_tracker
-from tracklake.types import Detections, VideoRef, VideoStatus, VideoSummary
+from tracklake.types import Detections, Tracks, VideoRef, VideoStatus, VideoSummary
 
 # Per-detection extras that become columns of the tracks file; others (embeddings) do not.
 STORED_EXTRAS = ("keypoints", "masks_rle")
@@ -75,9 +76,10 @@ def footer_metadata(
     }
 
 
-def _aligned_extras(detections: Detections, detection_index: np.ndarray) -> dict[str, np.ndarray]:
+def _aligned_extras(detections: Detections, tracks: Tracks) -> dict[str, np.ndarray]:
+    """The stored extras of the detections each track came from, row for row."""
     return {
-        name: values[detection_index]
+        name: values[tracks.detection_index]
         for name, values in detections.extras.items()
         if name in STORED_EXTRAS
     }
@@ -172,19 +174,23 @@ def _track_decoded(
     frames = detection_count = 0
     status, error = VideoStatus.OK, ""
     footer = footer_metadata(ref, config, run_metadata)
-    writer = TrackFileWriter(out_dir, ref.video_id, detector.class_names, footer)
-    saved = _detections_writer(ref, config, decoder.info, detector.class_names, out_dir, footer)
-    try:
+    with ExitStack() as files:
+        writer = files.enter_context(
+            TrackFileWriter(out_dir, ref.video_id, detector.class_names, footer)
+        )
+        saved = _detections_writer(ref, config, decoder.info, detector.class_names, out_dir, footer)
+        if saved is not None:
+            files.enter_context(saved)
         try:
             for batch in batches:
                 for i, detections in enumerate(detector.detect(batch.frames)):
+                    frame, time_s = int(batch.indices[i]), float(batch.times_s[i])
                     if saved is not None:  # all of them, then only those the run's conf keeps
-                        saved.append(int(batch.indices[i]), float(batch.times_s[i]), detections)
+                        saved.append(frame, time_s, detections)
                         detections = detections[detections.scores > config.detector.conf]
                     image = batch.frames[i] if tracker.needs_frame else None
                     tracks = tracker.update(detections, image)
-                    extras = _aligned_extras(detections, tracks.detection_index)
-                    writer.append(int(batch.indices[i]), float(batch.times_s[i]), tracks, extras)
+                    writer.append(frame, time_s, tracks, _aligned_extras(detections, tracks))
                     detection_count += len(detections)
                 frames += len(batch)
         except VideoError as video_error:
@@ -195,14 +201,10 @@ def _track_decoded(
             ref, status, error, decoder.info, frames, detection_count,
             len(writer.track_ids), started,
         )  # fmt: skip
+        final_footer = summary_metadata(summary)
         if saved is not None:
-            saved.commit(summary_metadata(summary), frames=frames)
-        writer.commit(summary_metadata(summary))
-    except BaseException:
-        writer.abort()
-        if saved is not None:
-            saved.abort()
-        raise
+            saved.commit(final_footer, frames=frames)
+        writer.commit(final_footer)
     return summary
 
 

@@ -57,13 +57,11 @@ def retrack_video(
         )
     footer = {k: v for k, v in saved.footer.items() if k not in (FINGERPRINT_KEY, SUMMARY_KEY)}
     footer["tracklake.tracker"] = json.dumps(tracker.to_dict(), sort_keys=True)
-    footer["tracklake.retracked_from_conf"] = repr(saved.conf if conf is None else conf)
+    kept_above = saved.conf if conf is None else conf
+    footer["tracklake.retracked_from_conf"] = repr(kept_above)
     detections = 0
-    writer = TrackFileWriter(out_dir, saved.video_id, saved.class_names, footer)
-    try:
-        for frame, time_s, frame_detections in saved.frames_with_detections(
-            saved.conf if conf is None else conf
-        ):
+    with TrackFileWriter(out_dir, saved.video_id, saved.class_names, footer) as writer:
+        for frame, time_s, frame_detections in saved.frames_with_detections(kept_above):
             writer.append(frame, time_s, run_tracker.update(frame_detections))
             detections += len(frame_detections)
         original = VideoSummary(**json.loads(saved.footer[SUMMARY_KEY]))
@@ -74,9 +72,6 @@ def retrack_video(
             seconds=time.monotonic() - started,
         )
         writer.commit(summary_metadata(summary))
-    except BaseException:
-        writer.abort()
-        raise
     return summary
 
 
