@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 
 PAD_VALUE = 114.0
+_RESIZE_CHUNK_BYTES = 256 << 20
 
 
 @dataclass(frozen=True)
@@ -87,14 +88,20 @@ class Letterbox:
         """``(B, 3, H, W)`` uint8 -> ``(B, 3, h, w)`` float32 whole grey levels, ``scaled_size``.
 
         Bilinear without antialiasing and half-pixel centres, as cv2.INTER_LINEAR; rounding
-        back to whole grey levels keeps the input what a uint8 resize would give. One frame
-        at a time: a float copy of a whole batch of 1080p frames would take 25 MB a frame.
+        back to whole grey levels keeps the input what a uint8 resize would give. In chunks
+        of at most ``_RESIZE_CHUNK_BYTES`` of float frames: a float copy of a whole batch of
+        1080p frames would take 25 MB a frame (800 MB at batch 32).
         """
+        frame_bytes = 4 * images[0].numel()
+        chunk = max(1, _RESIZE_CHUNK_BYTES // frame_bytes)
         scaled = torch.empty((len(images), 3, *self.scaled_size), device=images.device)
-        for index, image in enumerate(images):
-            scaled[index] = F.interpolate(
-                image[None].float(), size=self.scaled_size, mode="bilinear", align_corners=False
-            )[0]
+        for start in range(0, len(images), chunk):
+            scaled[start : start + chunk] = F.interpolate(
+                images[start : start + chunk].float(),
+                size=self.scaled_size,
+                mode="bilinear",
+                align_corners=False,
+            )
         return scaled.add_(0.5).floor_()
 
     def boxes_to_frame(self, boxes: torch.Tensor) -> torch.Tensor:
