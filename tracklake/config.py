@@ -14,11 +14,14 @@ from typing import Any
 
 from tracklake.detection.config import DetectorConfig
 from tracklake.io.detection_store import DETECTIONS_FLOOR
-from tracklake.io.video import DEFAULT_DECODE_THREADS
+from tracklake.io.video import DEFAULT_DECODE_THREADS, DEFAULT_MAX_FRAME_PIXELS
 from tracklake.tracking.config import TrackerConfig
 
+DEFAULT_DECODE_BUFFER_BYTES = 48 << 20
+SCALE_AT = ("decode", "model")
+
 # Detector settings that do not change which boxes come out.
-_RESULT_NEUTRAL_DETECTOR_KEYS = ("model", "device", "batch")
+_RESULT_NEUTRAL_DETECTOR_KEYS = ("model", "device", "batch", "unsafe_load_pickle")
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,13 @@ class PipelineConfig:
         tracker: tracker settings.
         vid_stride: track every n-th frame.
         decode_threads: FFmpeg threads per video being decoded.
+        scale_at: where frames are scaled to the model's input size: ``decode`` (FFmpeg
+            scales them while decoding; full-size frames are never held) or ``model`` (decoded
+            at full size and scaled by the detector, exactly as Ultralytics does; slower and
+            ~9x the memory per 1080p frame). Part of the fingerprint: the two differ slightly.
+        decode_buffer_bytes: most bytes of decoded frames held ahead of the detector per
+            open video (at least one frame); does not change the tracks.
+        max_frame_pixels: a video whose header claims larger frames fails before decoding.
         stall_timeout_s: a video whose decoder yields no frames for this long fails as
             ``timeout`` instead of hanging its worker.
         save_detections: also write every frame's detections, down to ``DETECTIONS_FLOOR``,
@@ -41,6 +51,9 @@ class PipelineConfig:
     tracker: TrackerConfig
     vid_stride: int = 1
     decode_threads: int = DEFAULT_DECODE_THREADS
+    scale_at: str = "decode"
+    decode_buffer_bytes: int = DEFAULT_DECODE_BUFFER_BYTES
+    max_frame_pixels: int = DEFAULT_MAX_FRAME_PIXELS
     stall_timeout_s: float = 300.0
     save_detections: bool = False
 
@@ -49,6 +62,10 @@ class PipelineConfig:
             raise ValueError(f"vid_stride must be >= 1, got {self.vid_stride}")
         if self.decode_threads < 1:
             raise ValueError(f"decode_threads must be >= 1, got {self.decode_threads}")
+        if self.scale_at not in SCALE_AT:
+            raise ValueError(f"scale_at must be one of {SCALE_AT}, got {self.scale_at!r}")
+        if self.decode_buffer_bytes < 1 or self.max_frame_pixels < 1:
+            raise ValueError("decode_buffer_bytes and max_frame_pixels must be positive")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -56,6 +73,9 @@ class PipelineConfig:
             "tracker": self.tracker.to_dict(),
             "vid_stride": self.vid_stride,
             "decode_threads": self.decode_threads,
+            "scale_at": self.scale_at,
+            "decode_buffer_bytes": self.decode_buffer_bytes,
+            "max_frame_pixels": self.max_frame_pixels,
             "stall_timeout_s": self.stall_timeout_s,
             "save_detections": self.save_detections,
         }
@@ -80,6 +100,7 @@ class PipelineConfig:
             "detector": detector,
             "tracker": self.tracker.to_dict(),
             "vid_stride": self.vid_stride,
+            "scale_at": self.scale_at,
         }
         if self.save_detections:  # a rerun must write the detections files a run lacks
             shaping["save_detections"] = True

@@ -57,9 +57,9 @@ def test_vid_stride_takes_every_nth_frame(shared_videos):
 
 
 def test_resize_at_decode_time(shared_videos):
-    decoder = VideoDecoder(shared_videos / "pedestrians-1080p.mp4", num_threads=2, size=(480, 270))
-    assert (decoder.info.width, decoder.info.height) == (480, 270)
-    batch = next(decoder.batches(4))
+    decoder = VideoDecoder(shared_videos / "pedestrians-1080p.mp4", num_threads=2)
+    batch = next(decoder.batches(4, size=(480, 270)))
+    assert (decoder.info.width, decoder.info.height) == (1920, 1080)  # the stream as stored
     assert batch.frames.shape == (4, 270, 480, 3)
 
 

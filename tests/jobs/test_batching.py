@@ -19,7 +19,7 @@ class StampReader:
         self.pass_sizes: list[int] = []
         self.lock = threading.Lock()
 
-    def detect(self, frames):
+    def detect(self, frames, frame_sizes=None):
         with self.lock:  # a model runs one pass at a time; catch the batcher if it does not
             self.pass_sizes.append(len(frames))
             return [Detections([[float(f[0, 0, 0]), 0, 1, 1]], [1.0], [0]) for f in frames]
@@ -65,7 +65,7 @@ def test_a_lone_caller_is_served_without_waiting_for_others():
 
 def test_a_failed_pass_raises_in_every_caller_it_served():
     class Broken(StampReader):
-        def detect(self, frames):
+        def detect(self, frames, frame_sizes=None):
             raise RuntimeError("CUDA error: an illegal memory access")
 
     batcher = SharedBatcher(Broken(), batch=8)

@@ -28,9 +28,14 @@ class WalkingPeople:
     def __init__(self):
         self.class_names = {0: "person"}
         self.frames_seen = 0
+        self.chunk_shapes: list[tuple[int, ...]] = []
 
-    def detect(self, frames: np.ndarray) -> list[Detections]:
+    def input_frame_size(self, frame_size):
+        return frame_size
+
+    def detect(self, frames: np.ndarray, frame_sizes=None) -> list[Detections]:
         assert frames.ndim == 4 and frames.dtype == np.uint8 and frames.shape[-1] == 3
+        self.chunk_shapes.append(frames.shape)
         detections = []
         for _ in frames:
             x = 10.0 + 4 * self.frames_seen
@@ -80,7 +85,9 @@ def test_broken_video_fails_without_a_tracks_file(tmp_path, bad_videos, config):
     ref = VideoRef("random", str(bad_videos["random"]))
     summary = track_video(ref, WalkingPeople(), config, tmp_path, RUN_METADATA)
     assert summary.status == VideoStatus.FAILED
-    assert summary.error == f"{bad_videos['random']}: not a video: FFmpeg cannot read it as a video"
+    assert summary.error.startswith(
+        f"{bad_videos['random']}: not a video: FFmpeg cannot read it as a video ("
+    )
     assert not (tmp_path / TRACKS_DIR).exists() or not os.listdir(tmp_path / TRACKS_DIR)
 
 
@@ -93,9 +100,33 @@ def test_cut_video_is_partial_with_its_good_frames(tmp_path, bad_videos, config)
     assert max(frames) == summary.frames - 1 and 0 < summary.frames < 71
 
 
+def test_frames_are_decoded_at_the_detectors_size_and_capped_in_bytes(
+    tmp_path, shared_videos, config
+):
+    """The detector gets frames at the size it asks for and their originals' size; the
+    chunks a video decodes ahead stay within ``decode_buffer_bytes``."""
+
+    class HalfSize(WalkingPeople):
+        def input_frame_size(self, frame_size):
+            return frame_size[0] // 2, frame_size[1] // 2
+
+        def detect(self, frames, frame_sizes=None):
+            assert frames.shape[1:3] == (240, 320)
+            assert frame_sizes == [(480, 640)] * len(frames)
+            return super().detect(frames)
+
+    # Room for 15 half-size frames: two chunks queued and one being decoded, of 5 each.
+    config = replace(config, decode_buffer_bytes=15 * 240 * 320 * 3)
+    detector = HalfSize()
+    ref = VideoRef("campus", str(shared_videos / "TUD-Campus.mp4"))
+    summary = track_video(ref, detector, config, tmp_path, RUN_METADATA)
+    assert (summary.frames, summary.width, summary.height) == (71, 640, 480)
+    assert max(shape[0] for shape in detector.chunk_shapes) == 5
+
+
 def test_detector_crash_leaves_no_file(tmp_path, shared_videos, config):
     class Exploding(WalkingPeople):
-        def detect(self, frames):
+        def detect(self, frames, frame_sizes=None):
             if self.frames_seen >= 32:
                 raise MemoryError("CUDA out of memory")
             return super().detect(frames)

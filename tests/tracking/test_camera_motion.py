@@ -71,3 +71,18 @@ def test_botsort_default_compensates_camera_motion():
     config = load_tracker_config("botsort")
     assert config.gmc_method == "sparseOptFlow"  # Ultralytics' default
     assert make_tracker(config, fps=30).needs_frame
+
+
+@pytest.mark.parametrize("method", ["sparseOptFlow", "orb", "ecc"])
+def test_scaled_frames_give_the_warp_in_original_pixels(method):
+    """Frames decoded at a third of their size (as for the model's input) give the same
+    camera shift, in original pixels, as the full-size frames."""
+    import cv2
+
+    first, second = (cv2.resize(f, (640 // 3, 480 // 3), interpolation=cv2.INTER_AREA)
+                     for f in two_frames())  # fmt: skip
+    motion = CameraMotion(method, frame_size=(480, 640))
+    motion.estimate(first, np.empty((0, 4)))
+    warp = motion.estimate(second, np.empty((0, 4)))
+    np.testing.assert_allclose(warp[:, :2], np.eye(2), atol=0.03)
+    np.testing.assert_allclose(warp[:, 2], SHIFT, atol=1.5)

@@ -6,12 +6,14 @@ import logging
 import math
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from tracklake.detection.config import DetectorConfig
+from tracklake.detection.errors import DeviceError
 from tracklake.detection.letterbox import Letterbox
 from tracklake.detection.masks import encode_rle, frame_masks
 from tracklake.detection.models import LoadedModel, load_model
@@ -25,12 +27,30 @@ log = logging.getLogger(__name__)
 
 def select_device(name: str) -> torch.device:
     """The torch device ``name`` means: ``auto`` is the first CUDA device if any, else the
-    CPU; a bare number ``N`` is ``cuda:N``."""
+    CPU; a bare number ``N`` is ``cuda:N``.
+
+    Raises:
+        DeviceError: ``name`` is no device, or one this machine does not have.
+    """
     if name == "auto":
         return torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
-    device = torch.device(f"cuda:{name}" if name.isdigit() else name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {name!r} requested but CUDA is not available")
+    try:
+        device = torch.device(f"cuda:{name}" if name.isdigit() else name)
+    except RuntimeError:
+        raise DeviceError(
+            f"device {name!r} is not a device: use auto, cpu, cuda, cuda:N, N or mps"
+        ) from None
+    if device.type == "cuda":
+        count = torch.cuda.device_count()
+        if count == 0:
+            raise DeviceError(f"device {name!r}: no CUDA device on this machine")
+        if device.index is not None and device.index >= count:
+            raise DeviceError(
+                f"device {name!r}: this machine has {count} CUDA device(s), "
+                f"cuda:0 to cuda:{count - 1}"
+            )
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise DeviceError(f"device {name!r}: no MPS device on this machine")
     return device
 
 
@@ -39,14 +59,17 @@ def load_detector(config: DetectorConfig) -> Detector:
 
     Raises:
         ModelError: the model cannot be found, read or used (the message says why).
+        DeviceError: ``config.device`` is not on this machine.
+        ValueError: ``config.classes`` names a class the model lacks.
     """
-    weights = resolve_weights(config.model)
+    path = resolve_weights(config.model)
     device = select_device(config.device)
     half = config.half and device.type != "cpu"
     if config.half and not half:
         log.warning("half=True is ignored on the CPU; running in float32")
-    model = load_model(weights.path, trusted=weights.trusted, device=device, half=half)
-    return Detector(model, config, weights.path, device, torch.float16 if half else torch.float32)
+    model = load_model(path, device=device, half=half, unsafe_load_pickle=config.unsafe_load_pickle)
+    config = replace(config, classes=config.class_ids(model.class_names))
+    return Detector(model, config, path, device, torch.float16 if half else torch.float32)
 
 
 class Detector:
@@ -109,31 +132,45 @@ class Detector:
         rect = self._model.input_size is None
         return Letterbox.fit(frame_size, self._target, self._model.stride, rect)
 
-    def detect(self, frames: Sequence[np.ndarray] | np.ndarray) -> list[Detections]:
+    def input_frame_size(self, frame_size: tuple[int, int]) -> tuple[int, int]:
+        """The ``(h, w)`` a frame of ``(H, W)`` is scaled to before padding: frames decoded
+        at this size skip the detector's own resize."""
+        return self.letterbox(frame_size).scaled_size
+
+    def detect(
+        self,
+        frames: Sequence[np.ndarray] | np.ndarray,
+        frame_sizes: Sequence[tuple[int, int]] | None = None,
+    ) -> list[Detections]:
         """Detect objects in each frame.
 
         Args:
-            frames: uint8 RGB frames ``(H, W, 3)``, sizes may differ; or one ``(N, H, W, 3)``
+            frames: uint8 RGB frames ``(h, w, 3)``, sizes may differ; or one ``(N, h, w, 3)``
                 array.
+            frame_sizes: each frame's original ``(H, W)`` when the frames were decoded at
+                ``input_frame_size`` of it; ``None`` when the frames are the originals.
 
         Returns:
-            one ``Detections`` per frame, in order: boxes ``x1, y1, x2, y2`` in frame pixels,
-            best score first. A pose model adds ``extras["keypoints"]`` ``(N, K, D)`` float32
-            (``x, y`` in frame pixels, then visibility); a segment model adds
-            ``extras["masks_rle"]``, an object array of uint32 run lengths (see ``masks``).
+            one ``Detections`` per frame, in order: boxes ``x1, y1, x2, y2`` in original
+            frame pixels, best score first. A pose model adds ``extras["keypoints"]``
+            ``(N, K, D)`` float32 (``x, y`` in original frame pixels, then visibility); a
+            segment model adds ``extras["masks_rle"]``, an object array of uint32 run
+            lengths of masks at the original size (see ``masks``).
         """
-        by_shape: dict[tuple[int, ...], list[int]] = defaultdict(list)
+        # Frames share a forward pass when they share both their shape and their original's.
+        groups: dict[tuple[tuple[int, ...], tuple[int, int]], list[int]] = defaultdict(list)
         for index, frame in enumerate(frames):
             if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
                 raise ValueError(
                     f"frame {index}: expected a uint8 (H, W, 3) RGB array, "
                     f"got {frame.dtype} {frame.shape}"
                 )
-            by_shape[frame.shape].append(index)
+            original = frame.shape[:2] if frame_sizes is None else tuple(frame_sizes[index])
+            groups[frame.shape, original].append(index)
 
         results: list[Detections | None] = [None] * len(frames)
-        for shape, indices in by_shape.items():
-            letterbox = self.letterbox(shape[:2])
+        for (_, original), indices in groups.items():
+            letterbox = self.letterbox(original)
             for start in range(0, len(indices), self._config.batch):
                 chunk = indices[start : start + self._config.batch]
                 batch = np.stack([frames[i] for i in chunk])

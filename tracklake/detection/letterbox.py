@@ -65,17 +65,24 @@ class Letterbox:
         """Letterbox a batch of frames on ``device``.
 
         Args:
-            frames: ``(B, H, W, 3)`` uint8 RGB frames of this letterbox's ``frame_size``.
+            frames: ``(B, H, W, 3)`` uint8 RGB frames of this letterbox's ``frame_size``, or
+                already scaled to its ``scaled_size`` (decoded at the model's size), which
+                then only get padded.
             dtype: ``torch.float32`` or ``torch.float16``.
 
         Returns:
             ``(B, 3, h, w)`` ``dtype`` tensor in ``[0, 1]``, ``(h, w) = input_size``.
         """
+        if frames.shape[1:3] not in (self.frame_size, self.scaled_size):
+            raise ValueError(
+                f"frames of {frames.shape[1:3]} fit neither {self.frame_size} nor the scaled "
+                f"{self.scaled_size} of this letterbox"
+            )
         images = torch.from_numpy(frames).to(device, non_blocking=True)
         # Contiguous NCHW: a channels-last input sends every convolution down a path that is
         # ten times slower at batch 1 on the CPU.
         images = images.permute(0, 3, 1, 2).contiguous()
-        if self.scaled_size != self.frame_size:
+        if frames.shape[1:3] != self.scaled_size:
             images = self._resize(images)
         images = images.to(dtype)
         bottom = self.input_size[0] - self.scaled_size[0] - self.top

@@ -15,6 +15,7 @@ class VideoErrorKind(enum.StrEnum):
     NOT_A_VIDEO = "not a video"
     NO_VIDEO_STREAM = "no video stream"
     UNSUPPORTED_CODEC = "unsupported codec"
+    FRAME_TOO_LARGE = "frame too large"
     TRUNCATED = "truncated"
     TIMEOUT = "timeout"
 

@@ -14,15 +14,19 @@ import numpy as np
 
 from tracklake.io.errors import VideoError, VideoErrorKind
 from tracklake.io.mot_dataset import DatasetError, is_sequence_folder, read_seqinfo
-from tracklake.io.video import FrameBatch, VideoDecoder, VideoInfo
+from tracklake.io.video import DEFAULT_MAX_FRAME_PIXELS, FrameBatch, VideoDecoder, VideoInfo
 
 
-def _read_rgb(path: Path) -> np.ndarray:
-    """``(H, W, 3)`` uint8 RGB pixels of one image file."""
+def _read_rgb(path: Path, size: tuple[int, int] | None = None) -> np.ndarray:
+    """``(H, W, 3)`` uint8 RGB pixels of one image file, scaled to ``size = (W, H)`` if given
+    (bilinear)."""
     from PIL import Image  # Pillow comes with torchvision
 
     with Image.open(path) as image:
-        return np.asarray(image.convert("RGB"))
+        image = image.convert("RGB")
+        if size is not None and size != image.size:
+            image = image.resize(size, Image.Resampling.BILINEAR)
+        return np.asarray(image)
 
 
 class ImageSequenceDecoder:
@@ -51,7 +55,9 @@ class ImageSequenceDecoder:
             raise VideoError(self.path, VideoErrorKind.UNREADABLE, str(error)) from None
         self.info = VideoInfo(len(self.files), self.fps, width, height, len(self.files) / self.fps)
 
-    def batches(self, batch_size: int, vid_stride: int = 1) -> Iterator[FrameBatch]:
+    def batches(
+        self, batch_size: int, vid_stride: int = 1, size: tuple[int, int] | None = None
+    ) -> Iterator[FrameBatch]:
         """Yield frames ``0, vid_stride, ...`` in batches, as ``VideoDecoder.batches`` does.
 
         Raises:
@@ -59,13 +65,14 @@ class ImageSequenceDecoder:
         """
         if batch_size < 1 or vid_stride < 1:
             raise ValueError(f"batch_size and vid_stride must be >= 1: {batch_size}, {vid_stride}")
+        width, height = size or (self.info.width, self.info.height)
         indices = np.arange(0, len(self.files), vid_stride, dtype=np.int64)
         for start in range(0, len(indices), batch_size):
             chunk = indices[start : start + batch_size]
-            frames = np.empty((len(chunk), self.info.height, self.info.width, 3), np.uint8)
+            frames = np.empty((len(chunk), height, width, 3), np.uint8)
             for row, index in enumerate(chunk):
                 try:
-                    frames[row] = _read_rgb(self.files[index])
+                    frames[row] = _read_rgb(self.files[index], (width, height))
                 except (OSError, ValueError) as error:
                     if row:
                         yield FrameBatch(frames[:row], chunk[:row], chunk[:row] / self.fps)
@@ -77,8 +84,10 @@ class ImageSequenceDecoder:
             yield FrameBatch(frames, chunk, chunk / self.fps)
 
 
-def open_decoder(path: str, num_threads: int) -> ImageSequenceDecoder | VideoDecoder:
+def open_decoder(
+    path: str, num_threads: int, max_frame_pixels: int = DEFAULT_MAX_FRAME_PIXELS
+) -> ImageSequenceDecoder | VideoDecoder:
     """The decoder for a local ``path``: a sequence folder's images, or a video file."""
     if is_sequence_folder(path):
         return ImageSequenceDecoder(path)
-    return VideoDecoder(path, num_threads=num_threads)
+    return VideoDecoder(path, num_threads=num_threads, max_frame_pixels=max_frame_pixels)

@@ -1,26 +1,31 @@
-"""Decoding one video with decord, in batches of consecutive frames.
+"""Decoding one video file with FFmpeg (through PyAV), in batches of consecutive frames.
 
-Frames come out as uint8 RGB ``(N, H, W, 3)`` with each frame's decoded index and its
-presentation time in seconds, read from the stream's timestamps so that a variable frame
-rate file gets its real times. Every failure is a ``VideoError`` naming the file and the
-cause; a file that breaks part way yields its good frames first, then raises a
-``VideoError`` whose ``frames_decoded`` says where it stopped.
+Frames come out as uint8 RGB ``(N, H, W, 3)``, at the size the caller asks for (scaled by
+FFmpeg while it converts them to RGB), with each frame's decoded index and its presentation
+time in seconds, read from the stream's timestamps so that a variable frame rate file gets
+its real times. Every failure is a ``VideoError`` naming the file and the cause; a file that
+is damaged or cut short part way yields every frame FFmpeg can decode, then raises a
+``VideoError`` whose ``frames_decoded`` says how many there were.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from tracklake.io.decord_loader import import_decord
 from tracklake.io.errors import VideoError, VideoErrorKind
 from tracklake.io.mp4_boxes import read_box_layout
 
 DEFAULT_DECODE_THREADS = 2
+# 8K DCI; a header claiming more is far more likely hostile or broken than real footage.
+DEFAULT_MAX_FRAME_PIXELS = 8192 * 4320
 _ISO_MEDIA_SUFFIXES = {".mp4", ".m4v", ".mov", ".3gp"}
 
 
@@ -31,7 +36,8 @@ class VideoInfo:
     Attributes:
         frames: frames in the stream (before ``vid_stride``).
         fps: average frame rate.
-        width, height: size of the decoded frames in pixels (after any decode-time resize).
+        width, height: size of the frames in pixels as stored, upright (before any
+            decode-time scaling).
         duration_s: end time of the last frame in seconds.
     """
 
@@ -60,6 +66,17 @@ class FrameBatch:
         return len(self.indices)
 
 
+def _not_a_file_reason(path: str) -> str:
+    """Why ``path`` (which exists) is not a regular file; a chain of links that never ends
+    is said as such, since following it is what fails."""
+    try:
+        os.stat(path)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return "symlink loop"
+    return "not a regular file"
+
+
 def check_readable_file(path: str | Path) -> None:
     """Raise ``VideoError`` unless ``path`` is an existing, readable, non-empty file."""
     path = str(path)
@@ -68,7 +85,7 @@ def check_readable_file(path: str | Path) -> None:
     if os.path.isdir(path):
         raise VideoError(path, VideoErrorKind.NOT_A_FILE, "is a directory")
     if not os.path.isfile(path):
-        raise VideoError(path, VideoErrorKind.NOT_A_FILE, "not a regular file")
+        raise VideoError(path, VideoErrorKind.NOT_A_FILE, _not_a_file_reason(path))
     try:
         with open(path, "rb") as file:
             first_byte = file.read(1)
@@ -80,13 +97,21 @@ def check_readable_file(path: str | Path) -> None:
         raise VideoError(path, VideoErrorKind.EMPTY, "the file is 0 bytes")
 
 
-def _open_error(path: str, error: Exception) -> VideoError:
-    """Translate decord's open failure into the cause a user can act on."""
-    message = str(error).lower()
-    if "video stream" in message:
-        return VideoError(path, VideoErrorKind.NO_VIDEO_STREAM, "the file has no video stream")
-    if "codec" in message or "decoder" in message:
-        return VideoError(path, VideoErrorKind.UNSUPPORTED_CODEC, str(error).splitlines()[-1])
+def _first_line(error: BaseException) -> str:
+    return (str(error).splitlines() or [type(error).__name__])[0]
+
+
+def _ffmpeg_reason(error: BaseException) -> str:
+    """FFmpeg's reason without PyAV's errno and file name: ``Invalid data found ...``."""
+    import av
+
+    if isinstance(error, av.error.FFmpegError) and error.strerror:
+        return str(error.strerror)
+    return _first_line(error)
+
+
+def _open_error(path: str, error: BaseException) -> VideoError:
+    """Translate FFmpeg's open failure into the cause a user can act on."""
     if Path(path).suffix.lower() in _ISO_MEDIA_SUFFIXES:
         layout = read_box_layout(path)
         if layout.is_iso_media and not layout.has_index:
@@ -95,7 +120,11 @@ def _open_error(path: str, error: Exception) -> VideoError:
                 VideoErrorKind.TRUNCATED,
                 "the mp4 index (moov box) is missing: the file was cut short before it",
             )
-    return VideoError(path, VideoErrorKind.NOT_A_VIDEO, "FFmpeg cannot read it as a video")
+    return VideoError(
+        path,
+        VideoErrorKind.NOT_A_VIDEO,
+        f"FFmpeg cannot read it as a video ({_ffmpeg_reason(error)})",
+    )
 
 
 def _cut_short_detail(path: str) -> str:
@@ -108,98 +137,238 @@ def _cut_short_detail(path: str) -> str:
     return ""
 
 
+def _quarter_turns(frame: Any) -> int:
+    """Counter-clockwise quarter turns that show ``frame`` upright (its display matrix)."""
+    return round(getattr(frame, "rotation", 0) / 90) % 4
+
+
 class VideoDecoder:
-    """One open video file.
+    """One open video file, decoded by FFmpeg through PyAV, one frame at a time on demand.
+
+    Decoding is pulled by the reader: nothing is decoded ahead of ``batches`` except the
+    frames FFmpeg's own frame threads hold (``num_threads`` of them), so the memory a reader
+    holds is the batches it keeps (``decord``'s decoder, by contrast, decodes without bound
+    ahead of a slow reader: BENCHMARKS.md, "Decoding memory"). A damaged packet loses its own
+    frames only: decoding goes on with the next one, as ``ffmpeg`` does.
 
     Args:
         path: a local file.
-        num_threads: FFmpeg decoding threads; set explicitly because decord's default of 0
-            (auto) breaks VP9 decoding.
-        size: ``(width, height)`` to resize to while decoding, or ``None`` for the original.
+        num_threads: FFmpeg decoding threads.
+        max_frame_pixels: refuse a stream whose header claims larger frames, before
+            decoding any (a hostile header could otherwise make FFmpeg allocate gigabytes).
+
+    Attributes:
+        info: the stream as stored (original size, upright).
+        cut_short: why the file is incomplete although it opened (``""`` when it is complete).
 
     Raises:
         VideoError: the file is missing, unreadable, empty, not a video, has no video
-            stream or an unsupported codec, or was cut before its index.
+            stream or an unsupported codec, claims frames over ``max_frame_pixels``, or was
+            cut before its index.
     """
 
     def __init__(
         self,
         path: str | Path,
         num_threads: int = DEFAULT_DECODE_THREADS,
-        size: tuple[int, int] | None = None,
+        max_frame_pixels: int = DEFAULT_MAX_FRAME_PIXELS,
     ):
-        decord = import_decord()
-        # Our VideoError says what went wrong; FFmpeg's own lines on stderr only add noise.
-        decord.logging.set_level(decord.logging.QUIET)
         self.path = str(path)
+        self.num_threads = num_threads
         check_readable_file(self.path)
-        width, height = size if size is not None else (-1, -1)
-        try:
-            self._reader = decord.VideoReader(
-                self.path, num_threads=num_threads, width=width, height=height
-            )
-            first = self._reader[0].shape
-        except (RuntimeError, decord.DECORDError, AssertionError) as error:
-            raise _open_error(self.path, error) from None
-        frames = len(self._reader)
-        end_time = float(self._reader.get_frame_timestamp([frames - 1])[0, 1])
-        self.info = VideoInfo(
-            frames=frames,
-            fps=float(self._reader.get_avg_fps()),
-            width=int(first[1]),
-            height=int(first[0]),
-            duration_s=end_time,
-        )
+        with self._open() as (_, stream):
+            self._check_frame_size(stream, max_frame_pixels)
+            first = self._first_frame(stream)
+            self.info = self._stream_info(stream, first)
         self.cut_short = _cut_short_detail(self.path)
-        """Why the file is incomplete although it opened (``""`` when it is complete)."""
 
-    def batches(self, batch_size: int, vid_stride: int = 1) -> Iterator[FrameBatch]:
-        """Yield the frames ``0, vid_stride, 2 * vid_stride, ...`` in batches of ``batch_size``.
+    @contextmanager
+    def _open(self) -> Iterator[tuple[Any, Any]]:
+        """The container and its video stream, set up for threaded decoding."""
+        import av
 
-        Frames are read sequentially (decord's ``next``, about twice as fast as ``get_batch``
-        on 1080p H.264) and the frames between strides are skipped without conversion.
+        try:
+            container = av.open(self.path, mode="r")
+        except (av.error.FFmpegError, OSError, UnicodeDecodeError) as error:
+            raise _open_error(self.path, error) from None
+        try:
+            if not container.streams.video:
+                raise VideoError(
+                    self.path, VideoErrorKind.NO_VIDEO_STREAM, "the file has no video stream"
+                )
+            stream = container.streams.video[0]
+            if stream.codec_context is None:
+                raise VideoError(
+                    self.path,
+                    VideoErrorKind.UNSUPPORTED_CODEC,
+                    f"no decoder for its {stream.codec_parameters.name!r} video"
+                    if hasattr(stream, "codec_parameters")
+                    else "no decoder for its video codec",
+                )
+            stream.thread_type = "AUTO"
+            stream.thread_count = self.num_threads
+            yield container, stream
+        finally:
+            container.close()
 
-        Raises:
-            VideoError: ``TRUNCATED`` after the last good batch when the stream breaks part
-                way; its ``frames_decoded`` counts the frames yielded before the break.
-        """
-        decord = import_decord()
-        if batch_size < 1 or vid_stride < 1:
-            raise ValueError(f"batch_size and vid_stride must be >= 1: {batch_size}, {vid_stride}")
-        all_indices = np.arange(0, self.info.frames, vid_stride, dtype=np.int64)
-        self._reader.seek(0)
-        delivered = 0
-        for start in range(0, len(all_indices), batch_size):
-            indices = all_indices[start : start + batch_size]
-            frames = np.empty((len(indices), self.info.height, self.info.width, 3), np.uint8)
-            for row, index in enumerate(indices):
-                try:
-                    frames[row] = self._reader.next().asnumpy()
-                    if vid_stride > 1 and index + vid_stride < self.info.frames:
-                        self._reader.skip_frames(vid_stride - 1)
-                except (RuntimeError, StopIteration, decord.DECORDError) as error:
-                    if row:
-                        yield self._batch(frames[:row], indices[:row])
-                    raise VideoError(
-                        self.path,
-                        VideoErrorKind.TRUNCATED,
-                        f"decoding stopped at frame {int(index)}: {_first_line(error)}",
-                        frames_decoded=delivered + row,
-                    ) from None
-            delivered += len(indices)
-            yield self._batch(frames, indices)
-        if self.cut_short:
+    def _check_frame_size(self, stream: Any, max_frame_pixels: int) -> None:
+        width, height = stream.codec_context.width, stream.codec_context.height
+        if width * height > max_frame_pixels:
             raise VideoError(
                 self.path,
-                VideoErrorKind.TRUNCATED,
-                f"{self.cut_short}; decoding stopped after frame {self.info.frames - 1}",
-                frames_decoded=delivered,
+                VideoErrorKind.FRAME_TOO_LARGE,
+                f"its header claims {width}x{height} frames, over the limit of "
+                f"{max_frame_pixels:,} pixels (--max-frame-pixels)",
             )
 
-    def _batch(self, frames: np.ndarray, indices: np.ndarray) -> FrameBatch:
-        times_s = self._reader.get_frame_timestamp(indices.tolist())[:, 0]
-        return FrameBatch(frames, indices, times_s.astype(np.float64))
+    def _first_frame(self, stream: Any) -> Any:
+        """Decode the first frame: a stream whose codec cannot decode fails here, not later."""
+        import av
+
+        try:
+            for frame in stream.container.decode(stream):
+                return frame
+        except av.error.FFmpegError as error:
+            raise VideoError(
+                self.path, VideoErrorKind.UNSUPPORTED_CODEC,
+                f"FFmpeg cannot decode its {stream.codec_context.name} video: "
+                f"{_ffmpeg_reason(error)}",
+            ) from None  # fmt: skip
+        raise VideoError(self.path, VideoErrorKind.EMPTY, "the video stream has no frames")
+
+    def _stream_info(self, stream: Any, first: Any) -> VideoInfo:
+        fps = float(stream.average_rate or stream.guessed_rate or stream.base_rate or 0)
+        if stream.duration is not None:
+            duration_s = float(stream.duration * stream.time_base)
+        else:
+            duration_s = float(stream.container.duration or 0) / 1_000_000
+        # mp4 headers count their samples; other containers are estimated from the duration.
+        frames = stream.frames or max(1, round(duration_s * fps))
+        width, height = first.width, first.height
+        if _quarter_turns(first) % 2:
+            width, height = height, width
+        return VideoInfo(frames, fps, width, height, duration_s)
+
+    def batches(
+        self, batch_size: int, vid_stride: int = 1, size: tuple[int, int] | None = None
+    ) -> Iterator[FrameBatch]:
+        """Yield the frames ``0, vid_stride, 2 * vid_stride, ...`` in batches of ``batch_size``.
+
+        Frames between strides are decoded (the codec needs them) but not converted. With
+        ``size`` (``(width, height)``), frames are scaled to it while FFmpeg converts them to
+        RGB (bilinear, by swscale), which costs less than converting them at full size.
+
+        Raises:
+            VideoError: ``TRUNCATED`` after the last batch when the stream was damaged or
+                cut short; its ``frames_decoded`` counts the frames yielded. Every frame
+                FFmpeg could decode, before the damage and after it, has been yielded.
+        """
+        if batch_size < 1 or vid_stride < 1:
+            raise ValueError(f"batch_size and vid_stride must be >= 1: {batch_size}, {vid_stride}")
+        size = size or (self.info.width, self.info.height)
+        with self._open() as (container, stream):
+            damage = _StreamDamage()
+            pending: list[tuple[np.ndarray, int, float]] = []
+            delivered = 0
+            for index, frame in enumerate(_decode_frames(container, stream, damage)):
+                if index % vid_stride:
+                    continue
+                rgb = _rgb(frame, size)
+                pending.append((rgb, index, self._time_s(frame, stream, index)))
+                if len(pending) == batch_size:
+                    yield _batch(pending)
+                    delivered += len(pending)
+                    pending = []
+            if pending:
+                yield _batch(pending)
+                delivered += len(pending)
+        problem = damage.describe()
+        if self.cut_short:
+            stopped = f"{self.cut_short}; decoding stopped after frame {delivered - 1}"
+            problem = f"{problem}; {stopped}" if problem else stopped
+        if problem:
+            raise VideoError(self.path, VideoErrorKind.TRUNCATED, problem, frames_decoded=delivered)
+
+    def _time_s(self, frame: Any, stream: Any, index: int) -> float:
+        """The frame's presentation time from the stream's start; from its index when the
+        container gives no timestamps."""
+        if frame.pts is None or stream.time_base is None:
+            return index / self.info.fps if self.info.fps else 0.0
+        start = stream.start_time or 0
+        return float((frame.pts - start) * stream.time_base)
 
 
-def _first_line(error: BaseException) -> str:
-    return (str(error).splitlines() or [type(error).__name__])[0]
+class _StreamDamage:
+    """What went wrong while decoding a stream: the first error, and how many packets."""
+
+    def __init__(self) -> None:
+        self.first: str = ""
+        self.first_frame = 0
+        self.packets = 0
+        self.demux_stopped = ""
+
+    def packet_lost(self, error: BaseException, frame: int) -> None:
+        if not self.packets:
+            self.first, self.first_frame = _ffmpeg_reason(error), frame
+        self.packets += 1
+
+    def describe(self) -> str:
+        parts = []
+        if self.packets:
+            parts.append(
+                f"{self.packets} damaged packet(s) could not be decoded, the first before "
+                f"frame {self.first_frame} ({self.first}); the frames around them were kept"
+            )
+        if self.demux_stopped:
+            parts.append(self.demux_stopped)
+        return "; ".join(parts)
+
+
+def _decode_frames(container: Any, stream: Any, damage: _StreamDamage) -> Iterator[Any]:
+    """Every frame FFmpeg can decode from ``stream``, in presentation order.
+
+    A packet the decoder rejects is recorded in ``damage`` and skipped; reading the file
+    stops at the first error the demuxer cannot get past, and the decoder is then drained
+    of the frames it holds.
+    """
+    import av
+
+    decoded = 0
+    try:
+        for packet in container.demux(stream):
+            try:
+                for frame in packet.decode():
+                    decoded += 1
+                    yield frame
+            except av.error.FFmpegError as error:
+                damage.packet_lost(error, decoded)
+        return
+    except av.error.FFmpegError as error:
+        damage.demux_stopped = (
+            f"reading the file stopped after frame {decoded - 1}: {_ffmpeg_reason(error)}"
+        )
+    try:
+        for frame in stream.codec_context.decode(None):
+            yield frame
+    except av.error.FFmpegError as error:
+        damage.packet_lost(error, decoded)
+
+
+def _rgb(frame: Any, size: tuple[int, int]) -> np.ndarray:
+    """``(height, width, 3)`` uint8 RGB of ``frame``, upright, at ``size = (width, height)``."""
+    turns = _quarter_turns(frame)
+    width, height = size if turns % 2 == 0 else size[::-1]
+    if (width, height) == (frame.width, frame.height):
+        pixels = frame.to_ndarray(format="rgb24")
+    else:
+        pixels = frame.to_ndarray(
+            format="rgb24", width=width, height=height, interpolation="BILINEAR"
+        )
+    return np.ascontiguousarray(np.rot90(pixels, turns)) if turns else pixels
+
+
+def _batch(pending: list[tuple[np.ndarray, int, float]]) -> FrameBatch:
+    frames, indices, times_s = zip(*pending, strict=True)
+    return FrameBatch(
+        np.stack(frames), np.asarray(indices, np.int64), np.asarray(times_s, np.float64)
+    )

@@ -21,6 +21,7 @@ from tracklake.types import Detections
 @dataclass
 class _Request:
     frames: Sequence[np.ndarray]
+    frame_sizes: Sequence[tuple[int, int]] | None
     done: threading.Event = field(default_factory=threading.Event)
     detections: list[Detections] | None = None
     error: BaseException | None = None
@@ -49,13 +50,21 @@ class SharedBatcher:
     def class_names(self) -> Mapping[int, str]:
         return self.detector.class_names
 
-    def detect(self, frames: Sequence[np.ndarray] | np.ndarray) -> list[Detections]:
-        """Detections for ``frames`` (uint8 RGB ``(H, W, 3)`` each), computed in a shared pass.
+    def input_frame_size(self, frame_size: tuple[int, int]) -> tuple[int, int]:
+        return self.detector.input_frame_size(frame_size)
+
+    def detect(
+        self,
+        frames: Sequence[np.ndarray] | np.ndarray,
+        frame_sizes: Sequence[tuple[int, int]] | None = None,
+    ) -> list[Detections]:
+        """Detections for ``frames`` (uint8 RGB ``(h, w, 3)`` each, scaled from originals of
+        ``frame_sizes``, see ``FrameDetector``), computed in a shared pass.
 
         The calling thread either waits while another runs a pass that includes its frames,
         or runs the next pass itself for whichever requests are at the front of the queue.
         """
-        request = _Request(list(frames))
+        request = _Request(list(frames), frame_sizes)
         with self._lock:
             self._pending.append(request)
             self._lock.notify_all()
@@ -89,8 +98,13 @@ class SharedBatcher:
 
     def _run(self, requests: list[_Request]) -> None:
         frames = [frame for request in requests for frame in request.frames]
+        frame_sizes = [
+            size
+            for request in requests
+            for size in (request.frame_sizes or [f.shape[:2] for f in request.frames])
+        ]
         try:
-            detections = self.detector.detect(frames)
+            detections = self.detector.detect(frames, frame_sizes)
             self.forward_passes += 1
         except BaseException as error:
             for request in requests:

@@ -1,7 +1,11 @@
 """One video end to end, without Ray: decode, detect in batches, track in order, write.
 
 ``track_video`` is what every worker runs for each video; tests drive it with a fake
-detector, and the GPU benchmark runs it on a bare machine.
+detector, and ``bench/pipeline_ceiling.py`` and ``bench/gpu_throughput.py`` run it without Ray.
+
+Frames are decoded at the size the detector scales them to (``scale_at="decode"``), so a
+1080p frame is held as 640x360, and the frames decoded ahead of the detector are capped at
+``decode_buffer_bytes`` per open video, whatever the video's length or resolution.
 """
 
 from __future__ import annotations
@@ -44,9 +48,28 @@ class FrameDetector(Protocol):
 
     class_names: Mapping[int, str]
 
-    def detect(self, frames: Sequence[np.ndarray] | np.ndarray) -> list[Detections]:
-        """``(N, H, W, 3)`` uint8 RGB frames -> one ``Detections`` per frame."""
+    def input_frame_size(self, frame_size: tuple[int, int]) -> tuple[int, int]:
+        """The ``(h, w)`` the detector scales an ``(H, W)`` frame to; the pipeline decodes
+        frames at this size."""
         ...
+
+    def detect(
+        self,
+        frames: Sequence[np.ndarray] | np.ndarray,
+        frame_sizes: Sequence[tuple[int, int]] | None = None,
+    ) -> list[Detections]:
+        """``(N, h, w, 3)`` uint8 RGB frames scaled from originals of ``frame_sizes``
+        (``(H, W)`` each; ``None``: the frames are the originals) -> one ``Detections`` per
+        frame, in original pixels."""
+        ...
+
+
+def frames_per_chunk(batch: int, frame_shape: tuple[int, int], buffer_bytes: int) -> int:
+    """Frames a video decodes per request to the detector: at most ``batch``, and few enough
+    that the chunks waiting in the prefetch queue plus the one being decoded fit in
+    ``buffer_bytes`` (``frame_shape`` is the decoded ``(h, w)``); at least one."""
+    frame_bytes = 3 * frame_shape[0] * frame_shape[1]
+    return max(1, min(batch, buffer_bytes // ((_PREFETCH_BATCHES + 1) * frame_bytes)))
 
 
 def source_stat(path: str) -> tuple[int, float]:
@@ -143,7 +166,7 @@ def track_video(
     started = time.monotonic()
     try:
         with local_video(ref.path) as path:
-            decoder = open_decoder(path, config.decode_threads)
+            decoder = open_decoder(path, config.decode_threads, config.max_frame_pixels)
             return _track_decoded(ref, decoder, detector, config, out_dir, run_metadata, started)
     except VideoError as error:
         if error.path != ref.path:  # a temporary local copy: name what the user named
@@ -160,9 +183,19 @@ def _track_decoded(
     run_metadata: Mapping[str, str],
     started: float,
 ) -> VideoSummary:
-    tracker = make_tracker(config.tracker, decoder.info.fps, config.vid_stride)
+    frame_size = (decoder.info.height, decoder.info.width)
+    decoded_size = frame_size
+    if config.scale_at == "decode":
+        decoded_size = detector.input_frame_size(frame_size)
+    tracker = make_tracker(
+        config.tracker,
+        decoder.info.fps,
+        config.vid_stride,
+        frame_size=frame_size if decoded_size != frame_size else None,
+    )
+    chunk = frames_per_chunk(config.detector.batch, decoded_size, config.decode_buffer_bytes)
     batches = prefetch(
-        decoder.batches(config.detector.batch, config.vid_stride),
+        decoder.batches(chunk, config.vid_stride, size=(decoded_size[1], decoded_size[0])),
         depth=_PREFETCH_BATCHES,
         stall_timeout_s=config.stall_timeout_s,
         on_stall=lambda: VideoError(
@@ -183,7 +216,8 @@ def _track_decoded(
             files.enter_context(saved)
         try:
             for batch in batches:
-                for i, detections in enumerate(detector.detect(batch.frames)):
+                originals = [frame_size] * len(batch)
+                for i, detections in enumerate(detector.detect(batch.frames, originals)):
                     frame, time_s = int(batch.indices[i]), float(batch.times_s[i])
                     if saved is not None:  # all of them, then only those the run's conf keeps
                         saved.append(frame, time_s, detections)

@@ -32,8 +32,8 @@ def _tiles(
     wanted = set(pick_frames(tracks.tracked_frames(), summary.frames, count).tolist())
     factor = (size[0] / summary.width, size[1] / summary.height)
     tiles = []
-    with open_video(summary, size) as decoder:
-        for image, frame, time_s in decoded_frames(decoder):
+    with open_video(summary) as decoder:
+        for image, frame, time_s in decoded_frames(decoder, size):
             if frame in wanted:
                 draw_tracks(image, tracks.at(frame, trail_s), factor)
                 draw_caption(image, f"{summary.video_id}  {time_s:.1f} s")

@@ -52,20 +52,22 @@ def even_size(width: float, height: float) -> tuple[int, int]:
 
 
 @contextmanager
-def open_video(summary: VideoSummary, size: tuple[int, int]) -> Iterator[VideoDecoder]:
-    """A decoder of the video's file (a local copy of an ``s3://`` one), resizing to ``size``.
+def open_video(summary: VideoSummary) -> Iterator[VideoDecoder]:
+    """A decoder of the video's file (a local copy of an ``s3://`` one).
 
     Raises:
         VideoError: the file can no longer be opened.
     """
     source = local_copy(summary.path) if is_uri(summary.path) else nullcontext(summary.path)
     with source as path:
-        yield VideoDecoder(path, size=size)
+        yield VideoDecoder(path)
 
 
-def decoded_frames(decoder: VideoDecoder) -> Iterator[tuple[np.ndarray, int, float]]:
+def decoded_frames(
+    decoder: VideoDecoder, size: tuple[int, int]
+) -> Iterator[tuple[np.ndarray, int, float]]:
     """``(image, frame, time_s)`` for every frame in order; ``image`` is ``(H, W, 3)`` uint8
-    RGB, writable (drawn on in place)."""
-    for batch in decoder.batches(_DECODE_BATCH):
+    RGB scaled to ``size = (W, H)``, writable (drawn on in place)."""
+    for batch in decoder.batches(_DECODE_BATCH, size=size):
         for image, frame, time_s in zip(batch.frames, batch.indices, batch.times_s, strict=True):
             yield image, int(frame), float(time_s)

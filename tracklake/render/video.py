@@ -44,10 +44,10 @@ def render_video(
     width, height = even_size(summary.width * scale, summary.height * scale)
     factor = (width / summary.width, height / summary.height)
     with (
-        open_video(summary, (width, height)) as decoder,
+        open_video(summary) as decoder,
         H264Writer(output, decoder.info.fps, width, height) as writer,
     ):
-        for image, frame, time_s in decoded_frames(decoder):
+        for image, frame, time_s in decoded_frames(decoder, (width, height)):
             if end_s is not None and time_s >= end_s:
                 break
             if time_s >= start_s:

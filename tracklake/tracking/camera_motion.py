@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-DOWNSCALE = 2  # frames are halved before estimating, as in Ultralytics
+DOWNSCALE = 2  # full-size frames are halved before estimating, as in Ultralytics
 _CORNERS = {
     "maxCorners": 400,
     "qualityLevel": 0.01,
@@ -24,14 +24,21 @@ _RANSAC_SEED = 0
 class CameraMotion:
     """Estimate the camera's motion frame to frame, for one video.
 
+    The motion is estimated on a grey image of at most half the original size: a full-size
+    frame is halved as Ultralytics does; a frame the decoder already scaled down (to the
+    model's input size) is used as it is. Warps are always returned in original pixels, the
+    pixels of the tracks.
+
     Args:
         method: ``sparseOptFlow`` | ``orb`` | ``ecc``.
+        frame_size: ``(H, W)`` of the original frames, when ``estimate`` gets them scaled;
+            ``None`` when it gets them at their original size.
 
     Raises:
         ImportError: OpenCV is not installed; the message says how to go on without it.
     """
 
-    def __init__(self, method: str) -> None:
+    def __init__(self, method: str, frame_size: tuple[int, int] | None = None) -> None:
         try:
             import cv2
         except ImportError as error:
@@ -42,7 +49,9 @@ class CameraMotion:
         if method not in ("sparseOptFlow", "orb", "ecc"):
             raise ValueError(f"unknown gmc_method {method!r}")
         self.method = method
+        self.frame_size = frame_size
         self._cv2 = cv2
+        self._scale = np.ones(2)  # (x, y) original pixels per working-image pixel
         self._previous: dict[str, Any] | None = None  # the last frame's image and features
 
     def estimate(self, frame: np.ndarray, boxes: np.ndarray) -> np.ndarray:
@@ -50,25 +59,39 @@ class CameraMotion:
         too little matches.
 
         Args:
-            frame: ``(H, W, 3)`` uint8 RGB.
-            boxes: ``(N, 4)`` ``x1, y1, x2, y2`` detections, left out of ORB's features
-                (moving objects say nothing about the camera).
+            frame: ``(h, w, 3)`` uint8 RGB, the original frame or a scaled copy of it.
+            boxes: ``(N, 4)`` ``x1, y1, x2, y2`` detections in original pixels, left out of
+                ORB's features (moving objects say nothing about the camera).
 
         Returns:
-            ``(2, 3)`` float64 affine warp in pixels of ``frame``.
+            ``(2, 3)`` float64 affine warp in original pixels.
         """
         cv2 = self._cv2
         height, width = frame.shape[:2]
+        original_height, original_width = self.frame_size or (height, width)
+        size = (width, height)
+        if width * DOWNSCALE > original_width:  # more than half the original size: halve it
+            size = (width // DOWNSCALE, height // DOWNSCALE)
+        self._scale = np.array([original_width / size[0], original_height / size[1]])
         gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
-        size = (width // DOWNSCALE, height // DOWNSCALE)
         if self.method == "ecc":
             gray = cv2.GaussianBlur(gray, (3, 3), 1.5)
-        gray = cv2.resize(gray, size)
-        current, points = self._features(gray, boxes)
+        if size != (width, height):
+            gray = cv2.resize(gray, size)
+        current, points = self._features(gray, boxes / np.tile(self._scale, 2))
         warp = np.eye(2, 3)
         if self._previous is not None:
-            warp = points(self._previous)
+            warp = self._to_original_pixels(points(self._previous))
         self._previous = current
+        return warp
+
+    def _to_original_pixels(self, warp: np.ndarray) -> np.ndarray:
+        """A warp between working images as a warp between original frames: ``S W S^-1``
+        with ``S`` the per-axis scale, so translations grow by the scale."""
+        scale = self._scale
+        warp = warp.astype(np.float64)
+        warp[:, :2] *= scale[:, None] / scale[None, :]
+        warp[:, 2] *= scale
         return warp
 
     def _features(self, gray: np.ndarray, boxes: np.ndarray) -> tuple[dict[str, Any], Any]:
@@ -136,8 +159,6 @@ class CameraMotion:
             )
         except cv2.error:  # no convergence: assume a still camera for this frame
             return np.eye(2, 3)
-        warp = warp.astype(np.float64)
-        warp[:, 2] *= DOWNSCALE
         return warp
 
     def _fit(self, before: np.ndarray, after: np.ndarray) -> np.ndarray:
@@ -150,16 +171,16 @@ class CameraMotion:
         warp = cv2.estimateAffinePartial2D(before, after, method=cv2.RANSAC)[0]
         if warp is None:
             return np.eye(2, 3)
-        warp[:, 2] *= DOWNSCALE
         return warp
 
 
 def _orb_features(cv2: Any, gray: np.ndarray, boxes: np.ndarray) -> tuple[Any, Any]:
-    """FAST keypoints with ORB descriptors, away from the border and the detections."""
+    """FAST keypoints with ORB descriptors, away from the border and the detections
+    (``boxes`` in pixels of ``gray``)."""
     height, width = gray.shape
     mask = np.zeros_like(gray)
     mask[int(0.02 * height) : int(0.98 * height), int(0.02 * width) : int(0.98 * width)] = 255
-    for x1, y1, x2, y2 in (boxes / DOWNSCALE).astype(np.int64):
+    for x1, y1, x2, y2 in boxes.astype(np.int64):
         mask[max(y1, 0) : max(y2, 0), max(x1, 0) : max(x2, 0)] = 0
     keypoints = cv2.FastFeatureDetector_create(20).detect(gray, mask)
     return cv2.ORB_create().compute(gray, keypoints)

@@ -27,13 +27,24 @@ class Tracker(Protocol):
         ...
 
 
-def make_tracker(config: TrackerConfig, fps: float, vid_stride: int = 1) -> Tracker:
+def make_tracker(
+    config: TrackerConfig,
+    fps: float,
+    vid_stride: int = 1,
+    frame_size: tuple[int, int] | None = None,
+) -> Tracker:
     """A new tracker for one video of frame rate ``fps``, of which every ``vid_stride``-th
-    frame is tracked; ``track_buffer`` is scaled to that video (see ``TrackerConfig``)."""
+    frame is tracked; ``track_buffer`` is scaled to that video (see ``TrackerConfig``).
+
+    ``frame_size`` is the ``(H, W)`` of the video's original frames when ``update`` gets
+    them scaled down (boxes stay in original pixels); ``None`` when it gets them as they are.
+    """
     max_lost_frames = config.buffer_frames(fps, vid_stride)
     if config.tracker_type == "bytetrack":
         return ByteTrack(config, max_lost_frames)
     if config.tracker_type == "ocsort":
         return OCSort(config, max_lost_frames)
-    camera_motion = None if config.gmc_method == "none" else CameraMotion(config.gmc_method)
+    camera_motion = (
+        None if config.gmc_method == "none" else CameraMotion(config.gmc_method, frame_size)
+    )
     return BoTSORT(config, max_lost_frames, camera_motion)
