@@ -6,7 +6,9 @@ whichever pytest loaded first.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -39,3 +41,35 @@ def link_sequence(root: Path, shared_dir: Path, name: str, video: bool = True) -
     if video:
         (folder / f"{name}.mp4").symlink_to(shared_dir / "videos" / f"{name}.mp4")
     return folder
+
+
+@contextlib.contextmanager
+def mounted_tmpfs(folder: Path, size_bytes: int) -> Iterator[Path]:
+    """A real file system of ``size_bytes`` mounted on ``folder`` (created) for the block,
+    for tests of a full disk: ``RLIMIT_FSIZE`` gives EFBIG, not ENOSPC. Needs root (CI runs
+    as root); skips the test otherwise."""
+    import subprocess
+
+    import pytest
+
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    folder.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size_bytes}", "tmpfs", str(folder)], check=True
+    )
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "--lazy", str(folder)], check=True)
+
+
+def fill(folder: Path, leave_bytes: int) -> Path:
+    """Fill the file system of ``folder`` up to ``leave_bytes`` free; returns the filler."""
+    import shutil
+
+    filler = folder / "filler"
+    free = shutil.disk_usage(folder).free
+    with open(filler, "wb") as file:
+        file.write(b"\0" * max(free - leave_bytes, 0))
+    return filler

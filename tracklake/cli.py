@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -15,6 +15,7 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 
 EXIT_SOME_FAILED = 1
 EXIT_USAGE = 2
+EXIT_OUT_FULL = 3
 
 
 def _apply(options: list[Callable]) -> Callable:
@@ -192,11 +193,13 @@ def track(sources: tuple[str, ...], out: Path, **options: Any) -> None:
 
     One tracker per video, fed its frames in order: track ids start at 1 in every video.
     Exits 0 when every video is ok, 1 when some failed or are partial (the summary names
-    them), 2 on a usage error.
+    them), 2 on a usage error, 3 when OUT ran out of space (the job stops; every video
+    finished so far is kept, and the same command resumes after space is freed).
     """
     from tracklake.config import JobConfig, PipelineConfig
     from tracklake.detection.config import DetectorConfig
     from tracklake.io.sources import resolve_sources
+    from tracklake.io.store import is_disk_full
     from tracklake.jobs.driver import JobError, run_job
     from tracklake.tracking import load_tracker_config
 
@@ -223,7 +226,24 @@ def track(sources: tuple[str, ...], out: Path, **options: Any) -> None:
         result = run_job(refs, out, pipeline, job, {"sources": list(sources)})
     except (JobError, ValueError) as error:  # bad sources, manifests, settings included
         raise click.UsageError(str(error)) from None
+    except OSError as error:
+        if not is_disk_full(error):
+            raise
+        _exit_out_full(out, ())
+    if result.out_full:
+        _exit_out_full(out, result.unwritten)
     sys.exit(0 if result.all_ok else EXIT_SOME_FAILED)
+
+
+def _exit_out_full(out: Path, unwritten: Sequence[str]) -> NoReturn:
+    """Say in one line that ``OUT`` is full and how to go on, and exit ``EXIT_OUT_FULL``."""
+    lost = f"; {' and '.join(unwritten)} not written" if unwritten else ""
+    click.echo(
+        f"Error: no space left on OUT ({out}): the job stopped{lost}. Free space and run the "
+        "same command again: it resumes, skipping the videos already finished.",
+        err=True,
+    )
+    sys.exit(EXIT_OUT_FULL)
 
 
 @main.command()

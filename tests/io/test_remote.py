@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import tempfile
+
 import numpy as np
 import pytest
+from testkit import mounted_tmpfs
 
 from tracklake.io.errors import VideoError, VideoErrorKind
 from tracklake.io.remote import local_copy, remote_stat
+from tracklake.io.scratch import scratch_dir
 from tracklake.io.sources import resolve_sources
 from tracklake.io.video import VideoDecoder
 
@@ -55,3 +60,46 @@ def test_missing_s3_object(bucket):
         pass
     assert caught.value.kind == VideoErrorKind.MISSING
     assert "nope.mp4" in str(caught.value)
+
+
+@pytest.fixture
+def scratch_root(tmp_path, monkeypatch):
+    """The temporary folder, hence the scratch folder, moved into ``tmp_path``."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    return tmp_path
+
+
+def dead_pid() -> int:
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid
+
+
+def test_copies_live_in_the_scratch_folder_and_stale_ones_are_removed(bucket, scratch_root):
+    folder = scratch_dir()
+    assert folder.parent == scratch_root
+    stale = folder / f"copy-{dead_pid()}-k1ll3d.mp4"
+    stale.write_bytes(b"left by a killed run")
+    other_run = subprocess.Popen(["sleep", "60"])
+    try:
+        live = folder / f"copy-{other_run.pid}-busy.mp4"
+        live.write_bytes(b"another run's copy, still in use")
+        unknown = folder / "notes.txt"
+        unknown.write_text("not a copy")
+        with local_copy(f"{bucket}/day 1/cam/b.mp4") as local_path:
+            assert not stale.exists()
+            assert local_path.startswith(str(folder / "copy-"))
+        assert sorted(p.name for p in folder.iterdir()) == sorted([live.name, unknown.name])
+    finally:
+        other_run.kill()
+        other_run.wait()
+
+
+def test_a_copy_that_cannot_fit_fails_before_copying(bucket, scratch_root, monkeypatch):
+    with mounted_tmpfs(scratch_root / "small", 512 << 10) as small:
+        monkeypatch.setattr(tempfile, "tempdir", str(small))
+        with pytest.raises(VideoError) as caught, local_copy(f"{bucket}/day 1/TUD Campus.mp4"):
+            pass
+        assert caught.value.kind == VideoErrorKind.UNREADABLE
+        assert "no room to copy it: it is 0.9 MB" in str(caught.value)
+        assert list(scratch_dir().iterdir()) == []

@@ -7,6 +7,7 @@ are carried into ``videos.parquet``.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,28 @@ def _read_text_lines(path: Path) -> pa.Table:
     return pa.table({"path": pa.array(paths, pa.string())})
 
 
+def _read_json_lines(path: Path) -> pa.Table:
+    """A ``.jsonl`` manifest; a malformed line is named by its number as the file shows it
+    (pyarrow counts parsed rows from 0 and skips blank lines)."""
+    import pyarrow.json as pajson
+
+    try:
+        return pajson.read_json(path)
+    except pa.ArrowInvalid:
+        with open(path, encoding="utf-8") as file:
+            for number, line in enumerate(file, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    json.loads(line)
+                except json.JSONDecodeError as error:
+                    raise ManifestError(
+                        f"{path}: cannot read manifest: line {number} is not valid JSON "
+                        f"({error.msg} at column {error.colno})"
+                    ) from None
+        raise  # every line parses on its own: pyarrow's own message says what is wrong
+
+
 def _read_table(path: Path) -> pa.Table:
     suffix = path.suffix.lower()
     if suffix == ".txt":
@@ -40,9 +63,7 @@ def _read_table(path: Path) -> pa.Table:
         as_text = {"path": pa.string(), "video_id": pa.string()}
         return pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(column_types=as_text))
     if suffix == ".jsonl":
-        import pyarrow.json as pajson
-
-        return pajson.read_json(path)
+        return _read_json_lines(path)
     import pyarrow.parquet as pq
 
     return pq.read_table(path)

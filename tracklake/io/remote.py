@@ -1,15 +1,15 @@
 """Videos in object storage (``s3://``, ``gs://``), read through pyarrow's filesystems.
 
-decord reads local files only, so a remote video is copied to a local temporary file for
-the time it is decoded. ``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL`` (the AWS SDKs'
-variables) point S3 at a compatible server such as MinIO.
+decord reads local files only, so a remote video is copied to a local scratch file for the
+time it is decoded (``scratch.py``; a copy that cannot fit fails its video at once).
+``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL`` (the AWS SDKs' variables) point S3 at a
+compatible server such as MinIO.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +19,8 @@ from urllib.parse import urlparse
 import pyarrow.fs as pafs
 
 from tracklake.io.errors import VideoError, VideoErrorKind
+from tracklake.io.scratch import new_copy_path, room_for, scratch_dir
+from tracklake.io.store import is_disk_full
 
 REMOTE_SCHEMES = ("s3", "gs", "gcs")
 _COPY_CHUNK_BYTES = 8 << 20
@@ -73,15 +75,22 @@ def remote_stat(uri: str) -> tuple[int, float]:
 
 @contextmanager
 def local_copy(uri: str) -> Iterator[str]:
-    """Copy a remote file to a temporary local file, yield its path, then delete it.
+    """Copy a remote file to a local scratch file, yield its path, then delete it.
 
     Raises:
-        VideoError: ``MISSING`` or ``UNREADABLE`` when the object cannot be read.
+        VideoError: ``MISSING`` when there is no such object; ``UNREADABLE`` when it cannot
+            be read or its copy does not fit in the scratch folder.
     """
     remote = resolve_remote(uri)
-    suffix = PurePosixPath(remote.path).suffix
-    with tempfile.TemporaryDirectory(prefix="tracklake-") as folder:
-        local_path = os.path.join(folder, f"video{suffix}")
+    info = remote.filesystem.get_file_info(remote.path)
+    if info.type != pafs.FileType.File:
+        raise VideoError(uri, VideoErrorKind.MISSING, "no such object")
+    folder = scratch_dir()
+    no_room = room_for(info.size, folder)
+    if no_room:
+        raise VideoError(uri, VideoErrorKind.UNREADABLE, no_room)
+    local_path = new_copy_path(folder, PurePosixPath(remote.path).suffix)
+    try:
         try:
             with (
                 remote.filesystem.open_input_stream(remote.path) as source,
@@ -91,5 +100,10 @@ def local_copy(uri: str) -> Iterator[str]:
         except FileNotFoundError:
             raise VideoError(uri, VideoErrorKind.MISSING, "no such object") from None
         except OSError as error:
-            raise VideoError(uri, VideoErrorKind.UNREADABLE, str(error)) from None
-        yield local_path
+            detail = (
+                f"no space left in {folder} for its copy" if is_disk_full(error) else str(error)
+            )
+            raise VideoError(uri, VideoErrorKind.UNREADABLE, detail) from None
+        yield str(local_path)
+    finally:
+        local_path.unlink(missing_ok=True)

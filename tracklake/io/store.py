@@ -6,6 +6,8 @@ complete, so a reader globbing ``tracks/*.parquet`` never sees a half-written fi
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import uuid
@@ -60,6 +62,11 @@ VIDEO_COLUMNS = pa.schema(
         ("seconds", pa.float64()),
     ]
 )
+
+
+def is_disk_full(error: BaseException) -> bool:
+    """True for the error of a write that found no space left (or no quota) on its disk."""
+    return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 def tracks_path(out_dir: str | Path, video_id: str) -> Path:
@@ -228,11 +235,15 @@ class ParquetFileWriter:
         return self.path
 
     def abort(self) -> None:
-        """Drop everything written so far."""
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
-        self.temp_path.unlink(missing_ok=True)
+        """Drop everything written so far; the temporary file goes even when closing it
+        fails (a full disk fails the close too)."""
+        writer, self._writer = self._writer, None
+        try:
+            if writer is not None:
+                with contextlib.suppress(OSError):
+                    writer.close()
+        finally:
+            self.temp_path.unlink(missing_ok=True)
 
     def __enter__(self) -> Self:
         return self

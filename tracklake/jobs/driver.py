@@ -12,14 +12,18 @@ import math
 import os
 import shutil
 import socket
+import subprocess
+import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import ray
+from ray._private import ray_constants
 from ray.exceptions import (
     ActorUnavailableError,
     GetTimeoutError,
@@ -32,18 +36,35 @@ from tracklake.hashing import file_sha256
 from tracklake.io.detection_store import DETECTIONS_DIR
 from tracklake.io.probe import probe
 from tracklake.io.remote import is_uri
-from tracklake.io.store import RUN_FILE, TRACKS_DIR, VIDEOS_FILE, write_run_json, write_videos_table
+from tracklake.io.store import (
+    RUN_FILE,
+    TRACKS_DIR,
+    VIDEOS_FILE,
+    is_disk_full,
+    write_run_json,
+    write_videos_table,
+)
 from tracklake.io.track_summary import TRACK_SUMMARY_FILE, write_track_summary
 from tracklake.jobs.batching import SharedBatcher
+from tracklake.jobs.dispatch import Dispatcher, WorkerDied, WorkerRestarting
 from tracklake.jobs.memory import map_large_allocations
 from tracklake.jobs.pipeline import FINGERPRINT_KEY, source_stat, track_video
 from tracklake.jobs.progress import Progress
 from tracklake.jobs.resume import finished_summary, remove_stale_temp_files
+from tracklake.jobs.watchdog import start_watchdog
 from tracklake.types import VideoRef, VideoStatus, VideoSummary
 
 _WORKER_START_TIMEOUT_S = 600
 _WORKER_RESTART_POLL_S = 1.0
 _OBJECT_STORE_BYTES = 512 << 20  # only summaries travel through it
+_LOOPBACK = "127.0.0.1"
+OUT_FULL = "no space left on OUT"
+FAIL_FAST_STOP = "the job stopped at the first failure (--fail-fast)"
+OUT_FULL_STOP = f"the job stopped: {OUT_FULL}"
+
+# The watchdogs of the embedded Ray sessions this process started. Held for the life of the
+# process: the end of a watchdog's pipe, closed when this process ends, ends its session.
+_WATCHDOGS: list[subprocess.Popen] = []
 
 
 class JobError(RuntimeError):
@@ -52,11 +73,18 @@ class JobError(RuntimeError):
 
 @dataclass(frozen=True)
 class JobResult:
-    """What a finished job produced: one summary per input video, in input order."""
+    """What a finished job produced: one summary per input video, in input order.
+
+    ``out_full`` says that ``OUT`` ran out of space (the job stopped at the first video that
+    could not be written), ``unwritten`` which of ``videos.parquet`` and
+    ``track_summary.parquet`` there was no space left for.
+    """
 
     summaries: list[VideoSummary]
     out_dir: Path
     report: str
+    out_full: bool = False
+    unwritten: tuple[str, ...] = ()
 
     @property
     def all_ok(self) -> bool:
@@ -124,22 +152,47 @@ def prepare_out_dir(out_dir: Path, overwrite: bool) -> None:
     remove_stale_temp_files(out_dir)
 
 
-def video_length(ref: VideoRef) -> float:
-    """A sort key for longest-first: frames from the container; object size for remote files
-    (copying them to count frames would cost a download)."""
+def video_length(ref: VideoRef) -> tuple[float, str]:
+    """A sort key for longest-first, and why the video cannot be opened (``""`` when it can).
+
+    Frames from the container; object size for remote files (copying them to count frames
+    would cost a download).
+    """
     if is_uri(ref.path):
-        return float(source_stat(ref.path)[0])
+        return float(source_stat(ref.path)[0]), ""
     result = probe(ref)
-    return float(result.info.frames) if result.info is not None else 0.0
+    return (float(result.info.frames), "") if result.info is not None else (0.0, result.error)
 
 
-def longest_first(refs: Sequence[VideoRef]) -> tuple[list[VideoRef], int]:
-    """``refs`` sorted longest first, and their total frame count (local files only)."""
+@dataclass(frozen=True)
+class WorkOrder:
+    """The videos in the order they are handed out, and what the driver learnt of them.
+
+    Attributes:
+        videos: those that cannot be opened first (they fail at once, with their cause,
+            which ``--fail-fast`` wants to see before any long work), then longest first.
+        local_frames: total frame count of the local files.
+        unopenable: video id -> why it cannot be opened.
+    """
+
+    videos: list[VideoRef]
+    local_frames: int
+    unopenable: dict[str, str]
+
+
+def longest_first(refs: Sequence[VideoRef]) -> WorkOrder:
+    """Open every video of ``refs`` (without decoding) and order them; see ``WorkOrder``."""
     with ThreadPoolExecutor(max_workers=8) as pool:
-        lengths = list(pool.map(video_length, refs))
-    order = sorted(range(len(refs)), key=lambda i: -lengths[i])
-    local_frames = sum(int(n) for ref, n in zip(refs, lengths, strict=True) if not is_uri(ref.path))
-    return [refs[i] for i in order], local_frames
+        probed = dict(
+            zip([ref.video_id for ref in refs], pool.map(video_length, refs), strict=True)
+        )
+    lengths = {video_id: length for video_id, (length, _) in probed.items()}
+    unopenable = {video_id: error for video_id, (_, error) in probed.items() if error}
+    return WorkOrder(
+        videos=sorted(refs, key=lambda r: (r.video_id not in unopenable, -lengths[r.video_id])),
+        local_frames=int(sum(lengths[ref.video_id] for ref in refs if not is_uri(ref.path))),
+        unopenable=unopenable,
+    )
 
 
 def start_ray(address: str | None) -> None:
@@ -149,16 +202,46 @@ def start_ray(address: str | None) -> None:
     options: dict[str, Any] = {"log_to_driver": False, "configure_logging": False}
     try:
         if address is None:
-            ray.init(
-                include_dashboard=False,
-                num_cpus=os.cpu_count(),
-                object_store_memory=_OBJECT_STORE_BYTES,
-                **options,
-            )
+            _start_embedded_ray(options)
         else:
             ray.init(address=address, **options)
     except (ConnectionError, RuntimeError, ValueError) as error:
         raise JobError(f"cannot connect to the Ray cluster at {address}: {error}") from None
+
+
+def _start_embedded_ray(options: dict[str, Any]) -> None:
+    """A local Ray for this process alone: listening on loopback only, in a temporary folder
+    of its own (``$RAY_TMPDIR``, else /tmp: Ray's socket paths must stay short), and ended
+    with this process however it ends (see ``watchdog``)."""
+    root = os.environ.get("RAY_TMPDIR", "/tmp")
+    session_dir = Path(tempfile.mkdtemp(prefix="tracklake-ray-", dir=root))
+    _WATCHDOGS.append(start_watchdog(session_dir))
+    with _loopback_only():
+        ray.init(
+            _node_ip_address=_LOOPBACK,
+            _temp_dir=str(session_dir),
+            include_dashboard=False,
+            num_cpus=os.cpu_count(),
+            object_store_memory=_OBJECT_STORE_BYTES,
+            **options,
+        )
+
+
+@contextmanager
+def _loopback_only() -> Iterator[None]:
+    """Ray's local-only mode (its default on macOS and Windows) while a local Ray starts.
+
+    Each Ray server (GCS, raylet and object manager, every core worker, the runtime-env
+    agent) listens on loopback only when the node's address is 127.0.0.1, but on Linux
+    ``ray.init`` replaces 127.0.0.1 with the machine's routable address unless clusters are
+    disabled; the processes keep the address they are started with.
+    """
+    enabled = ray_constants.ENABLE_RAY_CLUSTER
+    ray_constants.ENABLE_RAY_CLUSTER = False
+    try:
+        yield
+    finally:
+        ray_constants.ENABLE_RAY_CLUSTER = enabled
 
 
 @dataclass(frozen=True)
@@ -199,86 +282,56 @@ def _error_text(error: BaseException) -> str:
     return str(error).splitlines()[0]
 
 
-class _Dispatcher:
-    """Hands videos to workers, a bounded number in flight each, and collects the results."""
+class _RayWorkers:
+    """The worker actors as the dispatcher's ``WorkerPool``."""
 
-    def __init__(
-        self,
-        workers: list[Any],
-        videos_in_flight_per_worker: int,
-        max_attempts: int,
-        fail_fast: bool,
-        on_done: Callable[[VideoSummary], None],
-    ):
-        self.workers = workers
-        self.videos_in_flight_per_worker = videos_in_flight_per_worker
-        self.max_attempts = max_attempts
-        self.fail_fast = fail_fast
-        self.on_done = on_done
+    def __init__(self, actors: list[Any], out_dir: Path):
+        self.actors = actors
+        self.size = len(actors)
+        self.out_dir = out_dir
 
-    def run(self, queue: list[VideoRef]) -> dict[str, VideoSummary]:
-        queue = list(queue)
-        attempts: dict[str, int] = {}
-        results: dict[str, VideoSummary] = {}
-        in_flight: dict[Any, tuple[VideoRef, int]] = {}
-        load = [0] * len(self.workers)
-        stopping = False
-        while (queue and not stopping) or in_flight:
-            while queue and not stopping and min(load) < self.videos_in_flight_per_worker:
-                worker = load.index(min(load))
-                ref = queue.pop(0)
-                attempts[ref.video_id] = attempts.get(ref.video_id, 0) + 1
-                in_flight[self.workers[worker].track.remote(ref)] = (ref, worker)
-                load[worker] += 1
-            (done,), _ = ray.wait(list(in_flight), num_returns=1)
-            ref, worker = in_flight.pop(done)
-            load[worker] -= 1
-            try:
-                summary = self._collect(done, ref, attempts[ref.video_id])
-            except ActorUnavailableError:
-                # Sent while its worker was restarting: the video never ran; not an attempt.
-                attempts[ref.video_id] -= 1
-                summary = None
-            if summary is None:
-                self._wait_until_alive(self.workers[worker])
-                queue.insert(0, ref)
-                continue
-            results[ref.video_id] = summary
-            self.on_done(summary)
-            if self.fail_fast and summary.status == VideoStatus.FAILED:
-                stopping = True
-        for ref in queue:
-            results[ref.video_id] = VideoSummary.failed(
-                ref, "not run: the job stopped at the first failure (--fail-fast)"
-            )
-            self.on_done(results[ref.video_id])
-        return results
+    def submit(self, worker: int, ref: VideoRef) -> Hashable:
+        return self.actors[worker].track.remote(ref)
 
-    def _collect(self, done: Any, ref: VideoRef, attempt: int) -> VideoSummary | None:
-        """The video's summary; ``None`` when its worker died and it has attempts left."""
+    def wait(self, tasks: Sequence[Hashable]) -> Hashable:
+        (done,), _ = ray.wait(list(tasks), num_returns=1)
+        return done
+
+    def result(self, task: Hashable, ref: VideoRef) -> VideoSummary:
         try:
-            return ray.get(done)
-        except ActorUnavailableError:
-            raise
+            return ray.get(task)
+        except ActorUnavailableError:  # a RayActorError, but the video never ran
+            raise WorkerRestarting from None
         except RayActorError as error:
-            if attempt < self.max_attempts:
-                return None
-            return VideoSummary.failed(
-                ref, f"its worker process died {attempt} times: {_error_text(error)}"
-            )
+            raise WorkerDied(_error_text(error)) from None
         except RayTaskError as error:
+            if is_disk_full(error.cause):
+                return VideoSummary.failed(ref, f"{OUT_FULL} ({self.out_dir})")
             return VideoSummary.failed(ref, f"{ref.path}: {_error_text(error)}")
 
-    @staticmethod
-    def _wait_until_alive(worker: Any) -> None:
+    def wait_until_alive(self, worker: int) -> None:
         """Block until Ray has restarted ``worker`` (it reloads its model) and it answers."""
         deadline = time.monotonic() + _WORKER_START_TIMEOUT_S
         while time.monotonic() < deadline:
             try:
-                ray.get(worker.describe.remote(), timeout=_WORKER_START_TIMEOUT_S)
+                ray.get(self.actors[worker].describe.remote(), timeout=_WORKER_START_TIMEOUT_S)
                 return
             except (RayActorError, GetTimeoutError):
                 time.sleep(_WORKER_RESTART_POLL_S)
+
+
+def _stop_reason(fail_fast: bool) -> Callable[[VideoSummary], str | None]:
+    """Why the job stops after a video: ``OUT`` is full (nothing more can be written), or
+    ``--fail-fast`` and the video failed."""
+
+    def stop_reason(summary: VideoSummary) -> str | None:
+        if summary.error.startswith(OUT_FULL):
+            return OUT_FULL_STOP
+        if fail_fast and summary.status == VideoStatus.FAILED:
+            return FAIL_FAST_STOP
+        return None
+
+    return stop_reason
 
 
 def run_job(
@@ -305,22 +358,40 @@ def run_job(
             summary = finished_summary(out_dir, ref, fingerprint)
             if summary is not None:
                 done[ref.video_id] = summary
-    todo, total_frames = longest_first([ref for ref in refs if ref.video_id not in done])
+    order = longest_first([ref for ref in refs if ref.video_id not in done])
 
-    progress = Progress(len(refs), total_frames, enabled=job.progress is not False,
+    progress = Progress(len(refs), order.local_frames, enabled=job.progress is not False,
                         live=job.progress if job.progress else None)  # fmt: skip
     for summary in done.values():
         progress.video_done(summary)
-    if todo:
-        done.update(_run_on_ray(todo, out_dir, pipeline, job, model_path, fingerprint, progress))
+    if order.videos:
+        done.update(_run_on_ray(order, out_dir, pipeline, job, model_path, fingerprint, progress))
     summaries = [done[ref.video_id] for ref in refs]
-    write_videos_table(summaries, out_dir)
-    write_track_summary(out_dir)
-    return JobResult(summaries, out_dir, progress.finish(summaries))
+    unwritten = _write_tables(summaries, out_dir)
+    out_full = bool(unwritten) or any(s.error.startswith(OUT_FULL) for s in summaries)
+    return JobResult(summaries, out_dir, progress.finish(summaries), out_full, unwritten)
+
+
+def _write_tables(summaries: list[VideoSummary], out_dir: Path) -> tuple[str, ...]:
+    """Write ``videos.parquet``, then ``track_summary.parquet``; the names of those ``OUT``
+    had no space left for (each file is whole or absent)."""
+    writes = {
+        VIDEOS_FILE: lambda: write_videos_table(summaries, out_dir),
+        TRACK_SUMMARY_FILE: lambda: write_track_summary(out_dir),
+    }
+    unwritten = []
+    for name, write in writes.items():
+        try:
+            write()
+        except OSError as error:
+            if not is_disk_full(error):
+                raise
+            unwritten.append(name)
+    return tuple(unwritten)
 
 
 def _run_on_ray(
-    todo: list[VideoRef],
+    order: WorkOrder,
     out_dir: Path,
     pipeline: PipelineConfig,
     job: JobConfig,
@@ -349,7 +420,7 @@ def _run_on_ray(
             plan.torch_threads,
             job.videos_per_worker,
         )
-        for _ in range(min(plan.workers, len(todo)))
+        for _ in range(min(plan.workers, len(order.videos)))
     ]
     try:
         ray.get([w.describe.remote() for w in workers], timeout=_WORKER_START_TIMEOUT_S)
@@ -362,12 +433,17 @@ def _run_on_ray(
             f"workers did not start within {_WORKER_START_TIMEOUT_S} s: the cluster lacks "
             f"the resources for {plan.workers} workers"
         ) from None
-    # One video queued beyond those running, so a worker never idles between videos.
-    dispatcher = _Dispatcher(
-        workers, job.videos_per_worker + 1, job.max_attempts, job.fail_fast, progress.video_done
+    dispatcher = Dispatcher(
+        _RayWorkers(workers, out_dir),
+        # One video queued beyond those running, so a worker never idles between videos.
+        job.videos_per_worker + 1,
+        job.max_attempts,
+        _stop_reason(job.fail_fast),
+        progress.video_done,
+        order.unopenable,
     )
     try:
-        return dispatcher.run(todo)
+        return dispatcher.run(order.videos)
     finally:
         for worker in workers:
             ray.kill(worker)
