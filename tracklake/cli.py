@@ -154,35 +154,34 @@ def probe(sources: tuple[str, ...], threads: int) -> None:
     sys.exit(1 if failures else 0)
 
 
-def _class_ids(classes: str | None, model: str) -> tuple[int, ...] | None:
-    """``--classes`` as ids; names are looked up in the model's class names."""
+def _class_list(classes: str | None) -> tuple[str, ...] | None:
+    """``--classes`` split at commas: ids or names, checked against the model by the run."""
     if not classes:
         return None
-    items = [item.strip() for item in classes.split(",") if item.strip()]
-    if all(item.isdigit() for item in items):
-        return tuple(int(item) for item in items)
-    from tracklake.detection import DetectorConfig, load_detector
+    return tuple(item.strip() for item in classes.split(",") if item.strip())
 
-    names = load_detector(DetectorConfig(model=model, device="cpu")).class_names
-    ids_by_name = {name: class_id for class_id, name in names.items()}
-    unknown = [item for item in items if not item.isdigit() and item not in ids_by_name]
-    if unknown:
-        raise click.BadParameter(
-            f"{', '.join(unknown)} not among the model's classes", param_hint="--classes"
-        )
-    return tuple(int(item) if item.isdigit() else ids_by_name[item] for item in items)
+
+class RunError(click.ClickException):
+    """A run that cannot start: one line on stderr, exit 2 (the command line itself was fine,
+    so no usage text)."""
+
+    exit_code = EXIT_USAGE
 
 
 @main.command()
 @click.argument("sources", nargs=-1, required=True)
-@click.option("-o", "--output", "out", required=True,
-              type=click.Path(file_okay=False, path_type=Path),
+@click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path),
               help="Output folder: tracks/, videos.parquet, run.json.")  # fmt: skip
 @click.option("--save-detections", is_flag=True,
               help="Also write every frame's detections, down to a score of 0.05, to "
               "OUT/detections/<video>.parquet, for retrack and tune. The tracks do not "
               "change.")  # fmt: skip
 @detector_options
+@click.option("--unsafe-load-pickle", is_flag=True,
+              help="Unpickle a .pt model without the allow-list of model classes: any "
+              "code inside the file runs, on this machine and on every worker. Only for files "
+              "you trust. By default a checkpoint that would call anything else is "
+              "refused.")  # fmt: skip
 @tracking_options
 @job_options
 def track(sources: tuple[str, ...], out: Path, **options: Any) -> None:
@@ -203,14 +202,21 @@ def track(sources: tuple[str, ...], out: Path, **options: Any) -> None:
     from tracklake.jobs.driver import JobError, run_job
     from tracklake.tracking import load_tracker_config
 
+    if options["unsafe_load_pickle"]:
+        click.echo(
+            f"Warning: --unsafe-load-pickle: {options['model']} is unpickled without the "
+            "allow-list; any code inside it runs, here and on every worker. Use it only for "
+            "files you trust.",
+            err=True,
+        )
     try:
         refs = resolve_sources(sources)
         tracker = load_tracker_config(options["tracker"])
         detector = DetectorConfig(
             model=options["model"], imgsz=options["imgsz"], conf=options["conf"],
-            iou=options["iou"], classes=_class_ids(options["classes"], options["model"]),
+            iou=options["iou"], classes=_class_list(options["classes"]),
             max_det=options["max_det"], half=options["half"], device=options["device"],
-            batch=options["batch"],
+            batch=options["batch"], unsafe_load_pickle=options["unsafe_load_pickle"],
         )  # fmt: skip
         pipeline = PipelineConfig(
             detector, tracker, options["vid_stride"], options["decode_threads"],
@@ -224,8 +230,9 @@ def track(sources: tuple[str, ...], out: Path, **options: Any) -> None:
             progress=options["progress"],
         )  # fmt: skip
         result = run_job(refs, out, pipeline, job, {"sources": list(sources)})
-    except (JobError, ValueError) as error:  # bad sources, manifests, settings included
-        raise click.UsageError(str(error)) from None
+    # Bad sources, manifests, settings, output folder, model, classes, device: one line.
+    except (JobError, ValueError) as error:
+        raise RunError(str(error)) from None
     except OSError as error:
         if not is_disk_full(error):
             raise

@@ -1,9 +1,8 @@
-"""Finding and loading models: resolution order, the pickle warning, clear errors."""
+"""Finding and loading models: resolution order, clear errors, devices."""
 
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ import torch
 
 from tracklake.detection import DetectorConfig, ModelError, load_detector
 from tracklake.detection.detector import select_device
-from tracklake.detection.models import load_model
+from tracklake.detection.errors import DeviceError
 from tracklake.detection.weights import WEIGHTS_DIR_ENV, resolve_weights
 
 YOLOV8N_SHA256 = "f59b3d833e2ff32e194b5bb8e08d211dc7c5bdf144b90d2c8412c47ccfc83b36"
@@ -41,8 +40,7 @@ def test_detector_reports_the_checkpoint(yolov8n_detector, yolov8n_weights):
 
 def test_an_existing_path_wins(yolov8n_weights, weights_dir):
     resolved = resolve_weights(str(yolov8n_weights), ultralytics_dir=None, download=no_download)
-    assert resolved.path == yolov8n_weights
-    assert not resolved.trusted
+    assert resolved == yolov8n_weights
 
 
 def test_a_bare_name_is_found_in_the_weights_dir_first(weights_dir, tmp_path):
@@ -52,8 +50,7 @@ def test_a_bare_name_is_found_in_the_weights_dir_first(weights_dir, tmp_path):
 
     resolved = resolve_weights("yolov8n.pt", ultralytics_dir=ultralytics_dir, download=no_download)
 
-    assert resolved.path == weights_dir / "yolov8n.pt"
-    assert resolved.trusted
+    assert resolved == weights_dir / "yolov8n.pt"
 
 
 def test_then_in_ultralytics_weights_folder(tmp_path, monkeypatch, yolov8n_weights):
@@ -62,8 +59,7 @@ def test_then_in_ultralytics_weights_folder(tmp_path, monkeypatch, yolov8n_weigh
 
     resolved = resolve_weights("yolov8n.pt", ultralytics_dir=tmp_path, download=no_download)
 
-    assert resolved.path == tmp_path / "yolov8n.pt"
-    assert resolved.trusted
+    assert resolved == tmp_path / "yolov8n.pt"
 
 
 def test_then_downloaded_into_ultralytics_weights_folder(
@@ -76,7 +72,7 @@ def test_then_downloaded_into_ultralytics_weights_folder(
     resolved = resolve_weights("yolov8s.pt", ultralytics_dir=tmp_path, download=fake_download)
 
     assert resolved == resolve_weights("yolov8s.pt", ultralytics_dir=tmp_path)  # now on disk
-    assert resolved.path == tmp_path / "yolov8s.pt"
+    assert resolved == tmp_path / "yolov8s.pt"
 
 
 def test_without_network_the_error_says_where_it_looked(weights_dir, tmp_path):
@@ -98,7 +94,7 @@ def test_a_missing_file_is_named(tmp_path):
 @pytest.mark.parametrize(
     ("name", "cause"),
     [
-        ("garbage.pt", "is not an Ultralytics checkpoint"),
+        ("garbage.pt", "is not a PyTorch checkpoint: it is neither a zip archive nor a pickle"),
         ("garbage.torchscript", "is not a TorchScript file"),
         ("garbage.onnx", "unsupported model format '.onnx'"),
     ],
@@ -126,15 +122,6 @@ def test_a_torchscript_file_without_metadata_is_refused(tmp_path):
     torch.jit.script(torch.nn.Identity()).save(str(path))
     with pytest.raises(ModelError, match="has no Ultralytics metadata"):
         load_detector(DetectorConfig(model=str(path), device="cpu"))
-
-
-def test_loading_a_checkpoint_from_outside_the_weights_folders_warns(yolov8n_weights, caplog):
-    with caplog.at_level(logging.WARNING, logger="tracklake.detection"):
-        load_model(yolov8n_weights, trusted=True, device=CPU, half=False)
-        assert not caplog.records
-        load_model(yolov8n_weights, trusted=False, device=CPU, half=False)
-    assert "runs the pickled code" in caplog.text
-    assert str(yolov8n_weights) in caplog.text
 
 
 def test_config_defaults_are_ultralytics_predict_defaults():
@@ -165,6 +152,36 @@ def test_config_refuses_bad_values(bad):
 def test_devices():
     assert select_device("cpu") == CPU
     assert select_device("auto") == (torch.device("cuda:0") if torch.cuda.is_available() else CPU)
-    if not torch.cuda.is_available():
-        with pytest.raises(ValueError, match="CUDA is not available"):
-            select_device("0")
+    with pytest.raises(DeviceError, match="'gpu' is not a device: use auto, cpu, cuda"):
+        select_device("gpu")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+@pytest.mark.parametrize("name", ["cuda", "cuda:1", "0"])
+def test_cuda_without_cuda_is_refused(name):
+    with pytest.raises(DeviceError, match=f"device '{name}': no CUDA device on this machine"):
+        select_device(name)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_a_cuda_index_beyond_the_devices_is_refused():
+    count = torch.cuda.device_count()
+    with pytest.raises(DeviceError, match=f"this machine has {count} CUDA device"):
+        select_device(f"cuda:{count}")
+
+
+def test_classes_are_ids_or_names_of_the_model():
+    names = {0: "person", 1: "bicycle", 2: "car"}
+    assert DetectorConfig(classes=["car", "0", 1]).class_ids(names) == (2, 0, 1)
+    assert DetectorConfig().class_ids(names) is None
+    with pytest.raises(ValueError, match="unicorn, 7 not among the model's classes"):
+        DetectorConfig(classes=["person", "unicorn", 7]).class_ids(names)
+
+
+def test_a_detector_keeps_only_the_classes_named(yolov8n_config, tud_frames):
+    from dataclasses import replace
+
+    detector = load_detector(replace(yolov8n_config, classes=("car", "person")))
+    found = detector.detect(tud_frames["TUD-Campus"][:2])
+    assert all(set(d.class_ids.tolist()) <= {0, 2} for d in found)
+    assert sum(len(d) for d in found) > 0

@@ -17,29 +17,34 @@ class DetectorConfig:
             TorchScript exports with a fixed input size use the size they were exported with.
         conf: keep detections whose best class score is above this.
         iou: NMS IoU threshold.
-        classes: keep only these class ids; ``None`` keeps all.
+        classes: keep only these classes: ids, or names looked up in the model's class names
+            (``class_ids``); ``None`` keeps all.
         max_det: at most this many detections per frame.
         agnostic_nms: suppress overlapping boxes across classes, not only within one.
         half: run in float16 on an accelerator; ignored on the CPU, as in Ultralytics.
         device: ``auto`` (first CUDA device if any, else the CPU), ``cpu``, ``cuda``,
             ``cuda:N``, ``N`` (CUDA device N) or ``mps``.
         batch: frames per forward pass.
+        unsafe_load_pickle: read a ``.pt`` checkpoint with the plain unpickler, which runs any
+            code the file names, instead of the allow-list (see ``checkpoint``). Only for files
+            the user trusts; it never changes a result.
     """
 
     model: str = "yolov8n.pt"
     imgsz: int = 640
     conf: float = 0.25
     iou: float = 0.7
-    classes: tuple[int, ...] | None = None
+    classes: tuple[int | str, ...] | None = None
     max_det: int = 300
     agnostic_nms: bool = False
     half: bool = False
     device: str = "auto"
     batch: int = 32
+    unsafe_load_pickle: bool = False
 
     def __post_init__(self) -> None:
         if self.classes is not None:
-            object.__setattr__(self, "classes", tuple(int(c) for c in self.classes))
+            object.__setattr__(self, "classes", tuple(_class(c) for c in self.classes))
         if not self.model:
             raise ValueError("model must name a checkpoint")
         if self.imgsz <= 0:
@@ -52,9 +57,39 @@ class DetectorConfig:
         if self.batch <= 0:
             raise ValueError(f"batch must be positive, got {self.batch}")
 
+    def class_ids(self, class_names: dict[int, str]) -> tuple[int, ...] | None:
+        """``classes`` as ids of the model whose classes are ``class_names``.
+
+        Raises:
+            ValueError: a name or id is not among ``class_names``.
+        """
+        if self.classes is None:
+            return None
+        ids = {name: class_id for class_id, name in class_names.items()}
+        ids.update({class_id: class_id for class_id in class_names})
+        unknown = [str(c) for c in self.classes if c not in ids]
+        if unknown:
+            raise ValueError(
+                f"classes: {', '.join(unknown)} not among the model's classes "
+                f"({_describe(class_names)})"
+            )
+        return tuple(ids[c] for c in self.classes)
+
     def to_dict(self) -> dict[str, Any]:
         """The settings as JSON-able values (``classes`` becomes a list or ``None``)."""
         settings = asdict(self)
         if self.classes is not None:
             settings["classes"] = list(self.classes)
         return settings
+
+
+def _class(value: int | str) -> int | str:
+    """A class as given: an id (``2``, ``"2"``) or a name (``"car"``)."""
+    text = str(value).strip()
+    return int(text) if text.isdigit() else text
+
+
+def _describe(class_names: dict[int, str], shown: int = 10) -> str:
+    names = [f"{class_id} {name}" for class_id, name in sorted(class_names.items())]
+    more = f", ... ({len(names)} in all)" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more

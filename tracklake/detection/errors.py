@@ -6,3 +6,7 @@ class ModelError(Exception):
 
     The message names the file and the cause.
     """
+
+
+class DeviceError(ValueError):
+    """A device that this machine does not have (``cuda`` without CUDA, ``cuda:3`` of two)."""

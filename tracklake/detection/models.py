@@ -1,6 +1,7 @@
 """Loading a YOLO network: Ultralytics ``.pt`` checkpoints and TorchScript exports.
 
-A ``.pt`` checkpoint is loaded through ``ultralytics.YOLO`` and then used as a plain
+A ``.pt`` checkpoint is read by ``checkpoint.load_checkpoint`` (an allow-list: no code from the
+file runs) and its model prepared as ``ultralytics.YOLO`` prepares it, then used as a plain
 ``torch.nn.Module``; a ``.torchscript`` export needs torch alone and carries the same facts
 (task, class names, stride, input size) as JSON metadata inside the file.
 """
@@ -8,7 +9,6 @@ A ``.pt`` checkpoint is loaded through ``ultralytics.YOLO`` and then used as a p
 from __future__ import annotations
 
 import json
-import logging
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,11 +16,10 @@ from typing import Any
 
 import torch
 
+from tracklake.detection.checkpoint import load_checkpoint
 from tracklake.detection.errors import ModelError
 
 TASKS = ("detect", "segment", "pose")
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -72,27 +71,23 @@ class LoadedModel:
         return output, None
 
 
-def load_model(path: Path, *, trusted: bool, device: torch.device, half: bool) -> LoadedModel:
+def load_model(
+    path: Path, *, device: torch.device, half: bool, unsafe_load_pickle: bool = False
+) -> LoadedModel:
     """Load the network in ``path`` onto ``device``, in float16 when ``half``.
 
     Args:
         path: a ``.pt`` checkpoint or a ``.torchscript`` export.
-        trusted: whether ``path`` lies in a weights folder; loading an untrusted ``.pt`` logs
-            a warning, since unpickling it runs code.
+        unsafe_load_pickle: read a ``.pt`` file with the plain unpickler, which runs any code
+            the file names (see ``checkpoint``).
 
     Raises:
-        ModelError: the file is of another format, is not a checkpoint, or holds a model of a
-            task other than detect, segment or pose.
+        ModelError: the file is of another format, is not a checkpoint, names code outside the
+            allow-list, or holds a model of a task other than detect, segment or pose.
     """
     suffix = path.suffix.lower()
     if suffix == ".pt":
-        if not trusted:
-            log.warning(
-                "loading %s runs the pickled code inside it: load only .pt files you trust "
-                "(this one lies outside the weights folders)",
-                path,
-            )
-        model = _load_checkpoint(path, device)
+        model = _load_checkpoint(path, device, unsafe_load_pickle)
     elif suffix == ".torchscript":
         model = _load_torchscript(path, device)
     else:
@@ -112,32 +107,58 @@ def _check_task(path: Path, task: str) -> None:
         )
 
 
-def _load_checkpoint(path: Path, device: torch.device) -> LoadedModel:
+def _load_checkpoint(path: Path, device: torch.device, unsafe_load_pickle: bool) -> LoadedModel:
     try:
-        from ultralytics import YOLO
+        from ultralytics.nn.tasks import guess_model_task
     except ImportError as error:
         raise ModelError(
             f"{path}: loading a .pt checkpoint needs Ultralytics "
             "(pip install 'tracklake[ultralytics]'); a TorchScript export needs torch alone"
         ) from error
-    try:
-        yolo = YOLO(str(path))
-    except Exception as error:
-        raise ModelError(f"{path} is not an Ultralytics checkpoint: {error}") from error
-    _check_task(path, yolo.task)
-    network = yolo.model.fuse(verbose=False).to(device).float().eval()
-    network.requires_grad_(False)
+    checkpoint = load_checkpoint(path, unsafe_load_pickle=unsafe_load_pickle)
+    # As Ultralytics' load_checkpoint: the EMA weights when training saved them.
+    saved = (
+        checkpoint.get("ema") or checkpoint.get("model") if isinstance(checkpoint, dict) else None
+    )
+    if not isinstance(saved, torch.nn.Module) or not hasattr(saved, "fuse"):
+        raise ModelError(f"{path} is not an Ultralytics checkpoint: it holds no YOLO model")
+    task = getattr(saved, "task", None) or guess_model_task(saved)
+    _check_task(path, task)
+    network = _prepare(saved).to(device)
     head = network.model[-1]
     return LoadedModel(
         network=network,
         format="pt",
-        task=yolo.task,
-        class_names={int(k): str(v) for k, v in yolo.names.items()},
+        task=task,
+        class_names=_class_names(network.names),
         stride=max(int(network.stride.max()), 32),
         end2end=bool(getattr(network, "end2end", False)),
-        kpt_shape=tuple(head.kpt_shape) if yolo.task == "pose" else None,
+        kpt_shape=tuple(head.kpt_shape) if task == "pose" else None,
         input_size=None,
     )
+
+
+def _class_names(names: dict | list) -> dict[int, str]:
+    """Class id -> name; older checkpoints hold a list."""
+    pairs = enumerate(names) if isinstance(names, list) else names.items()
+    return {int(k): str(v) for k, v in pairs}
+
+
+def _prepare(model: torch.nn.Module) -> torch.nn.Module:
+    """A saved model as ``YOLO(path)`` runs it: float32, Conv+BN fused, eval mode, no grads."""
+    model = model.float()
+    if not hasattr(model, "stride"):
+        model.stride = torch.tensor([32.0])
+    for module in model.modules():
+        if hasattr(module, "inplace"):
+            module.inplace = True
+        elif isinstance(module, torch.nn.Upsample) and not hasattr(
+            module, "recompute_scale_factor"
+        ):
+            module.recompute_scale_factor = None  # pickled by a torch older than 1.11
+    network = model.fuse(verbose=False).eval()
+    network.requires_grad_(False)
+    return network
 
 
 def _load_torchscript(path: Path, device: torch.device) -> LoadedModel:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from tracklake.detection.errors import ModelError
@@ -21,20 +20,6 @@ log = logging.getLogger(__name__)
 
 Downloader = Callable[[str, Path], Path]
 """Fetches a named asset into a folder and returns its path; raises when it cannot."""
-
-
-@dataclass(frozen=True)
-class ResolvedWeights:
-    """A checkpoint found on disk.
-
-    Attributes:
-        path: the file.
-        trusted: whether it lies in a weights folder (and so was put there on purpose);
-            a ``.pt`` file runs pickled code when loaded.
-    """
-
-    path: Path
-    trusted: bool
 
 
 def ultralytics_weights_dir() -> Path | None:
@@ -71,7 +56,7 @@ def resolve_weights(
     *,
     ultralytics_dir: Path | None = None,
     download: Downloader = download_with_ultralytics,
-) -> ResolvedWeights:
+) -> Path:
     """Find the checkpoint ``model`` names.
 
     Args:
@@ -88,7 +73,7 @@ def resolve_weights(
     folders = weights_dirs(ultralytics_dir)
     path = Path(model).expanduser()
     if path.is_file():
-        return ResolvedWeights(path, trusted=_inside_any(path, folders))
+        return path
     if path.exists():
         raise ModelError(f"model {model!r} is not a file")
     if path.name != model:
@@ -96,7 +81,7 @@ def resolve_weights(
 
     for folder in folders:
         if (folder / model).is_file():
-            return ResolvedWeights(folder / model, trusted=True)
+            return folder / model
 
     looked = [str(Path.cwd() / model), *(str(folder / model) for folder in folders)]
     target = folders[-1] if folders else Path.cwd()
@@ -107,12 +92,7 @@ def resolve_weights(
         raise ModelError(_not_found(model, looked, f"download failed: {error}")) from error
     if not downloaded.is_file():
         raise ModelError(_not_found(model, looked, "no download exists under that name"))
-    return ResolvedWeights(downloaded, trusted=True)
-
-
-def _inside_any(path: Path, folders: list[Path]) -> bool:
-    resolved = path.resolve()
-    return any(resolved.is_relative_to(folder.resolve()) for folder in folders)
+    return downloaded
 
 
 def _not_found(model: str, looked: list[str], cause: str) -> str:

@@ -138,9 +138,14 @@ def resolve_sources(sources: Sequence[str]) -> list[VideoRef]:
     """Every video named by ``sources``, in the order given.
 
     Raises:
-        SourceError: a source names nothing, or two videos share an id.
+        SourceError: a source names nothing or yields no videos, or two videos share an id.
         ManifestError: a manifest cannot be read.
     """
-    refs = [ref for source in sources for ref in _one_source(source)]
+    refs = []
+    for source in sources:
+        found = _one_source(source)
+        if not found:
+            raise SourceError(f"{source}: no videos found there")
+        refs.extend(found)
     check_unique_ids(refs)
     return refs

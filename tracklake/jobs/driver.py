@@ -32,7 +32,6 @@ from ray.exceptions import (
 )
 
 from tracklake.config import JobConfig, PipelineConfig
-from tracklake.hashing import file_sha256
 from tracklake.io.detection_store import DETECTIONS_DIR
 from tracklake.io.probe import probe
 from tracklake.io.remote import is_uri
@@ -49,6 +48,7 @@ from tracklake.jobs.batching import SharedBatcher
 from tracklake.jobs.dispatch import Dispatcher, WorkerDied, WorkerRestarting
 from tracklake.jobs.memory import map_large_allocations
 from tracklake.jobs.pipeline import FINGERPRINT_KEY, source_stat, track_video
+from tracklake.jobs.preflight import check_run
 from tracklake.jobs.progress import Progress
 from tracklake.jobs.resume import finished_summary, remove_stale_temp_files
 from tracklake.jobs.watchdog import start_watchdog
@@ -128,17 +128,6 @@ class VideoWorker:
 
     def track(self, ref: VideoRef) -> VideoSummary:
         return track_video(ref, self.detector, self.pipeline, self.out_dir, self.run_metadata)
-
-
-def resolve_model(model: str) -> Path:
-    """The checkpoint ``model`` names, found on the driver before any worker starts."""
-    from tracklake.detection.errors import ModelError
-    from tracklake.detection.weights import resolve_weights
-
-    try:
-        return resolve_weights(model).path
-    except ModelError as error:
-        raise JobError(str(error)) from None
 
 
 def prepare_out_dir(out_dir: Path, overwrite: bool) -> None:
@@ -344,11 +333,14 @@ def run_job(
     """Track every video of ``refs`` into ``out_dir``; see the module docstring.
 
     Raises:
+        PreflightError: ``out_dir``, the model, its classes or the device is unusable; found
+            before Ray starts or anything is written.
         JobError: the job cannot start (its message says why); no video has been touched.
     """
     out_dir = Path(out_dir)
-    model_path = resolve_model(pipeline.detector.model)
-    fingerprint = pipeline.fingerprint(file_sha256(model_path))
+    pipeline, model = check_run(out_dir, pipeline, job)
+    model_path = Path(model.path)
+    fingerprint = pipeline.fingerprint(model.sha256)
     prepare_out_dir(out_dir, job.overwrite)
     write_run_json(out_dir, {**(run_configuration or {}), "pipeline": pipeline.to_dict()})
 
