@@ -10,6 +10,8 @@ from typing import Any, NoReturn
 import click
 
 from tracklake import __version__
+from tracklake.config import DEFAULT_DECODE_BUFFER_BYTES, SCALE_AT
+from tracklake.io.video import DEFAULT_MAX_FRAME_PIXELS
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -45,8 +47,9 @@ def detector_options(command: Callable) -> Callable:
                          help="Network input size (longer side), pixels."),
             click.option("--max-det", default=300, show_default=True, type=click.IntRange(1),
                          help="Most detections per frame."),
-            click.option("--batch", default=32, show_default=True, type=click.IntRange(1),
-                         help="Frames per forward pass."),
+            click.option("--batch", default=None, type=click.IntRange(1),
+                         help="Frames per forward pass. Default: 64 on a GPU, 4 on a CPU "
+                         "(batching does not pay on a CPU)."),
             click.option("--half/--no-half", default=False, show_default=True,
                          help="float16 inference on a GPU."),
             click.option("--device", default="auto", show_default=True,
@@ -72,8 +75,22 @@ def tracking_options(command: Callable) -> Callable:
             tracker_option,
             click.option("--vid-stride", default=1, show_default=True, type=click.IntRange(1),
                          help="Track every n-th frame."),
-            click.option("--decode-threads", default=2, show_default=True,
-                         type=click.IntRange(1), help="FFmpeg threads per video."),
+            click.option("--decode-threads", default=None, type=click.IntRange(1),
+                         help="FFmpeg threads per video. Default: 1 on a CPU worker (its "
+                         "cores run the model), 2 on a GPU worker."),
+            click.option("--scale-at", type=click.Choice(SCALE_AT), default=SCALE_AT[0],
+                         show_default=True,
+                         help="Where frames are scaled to the model's input: 'decode' (FFmpeg "
+                         "scales while decoding; full-size frames are never held) or 'model' "
+                         "(full-size frames scaled by the detector, as Ultralytics does)."),
+            click.option("--decode-buffer-mb", default=DEFAULT_DECODE_BUFFER_BYTES >> 20,
+                         show_default=True, type=click.IntRange(1),
+                         help="Most MB of decoded frames held ahead of the model per open "
+                         "video (at least one frame)."),
+            click.option("--max-frame-pixels", default=DEFAULT_MAX_FRAME_PIXELS,
+                         show_default=True, type=click.IntRange(1),
+                         help="A video whose header claims larger frames fails before "
+                         "decoding."),
         ]
     )(command)  # fmt: skip
 
@@ -88,9 +105,9 @@ def job_options(command: Callable) -> Callable:
                          "GPU, or one per node without GPUs."),
             click.option("--gpus-per-worker", default=None, type=click.FloatRange(0),
                          help="GPUs per worker. Default: 1 where the cluster has GPUs, else 0."),
-            click.option("--videos-per-worker", default=2, show_default=True,
-                         type=click.IntRange(1),
-                         help="Videos each worker tracks at once, sharing its forward passes."),
+            click.option("--videos-per-worker", default=None, type=click.IntRange(1),
+                         help="Videos each worker tracks at once, sharing its forward passes. "
+                         "Default: 4 on a GPU worker, 1 on a CPU worker."),
             click.option("--resume/--no-resume", default=True, show_default=True,
                          help="Skip videos a previous run into OUT finished with the same "
                          "file and settings."),
@@ -220,6 +237,9 @@ def track(sources: tuple[str, ...], out: Path, **options: Any) -> None:
         )  # fmt: skip
         pipeline = PipelineConfig(
             detector, tracker, options["vid_stride"], options["decode_threads"],
+            scale_at=options["scale_at"],
+            decode_buffer_bytes=options["decode_buffer_mb"] << 20,
+            max_frame_pixels=options["max_frame_pixels"],
             save_detections=options["save_detections"],
         )  # fmt: skip
         job = JobConfig(

@@ -14,7 +14,7 @@ from typing import Any
 
 from tracklake.detection.config import DetectorConfig
 from tracklake.io.detection_store import DETECTIONS_FLOOR
-from tracklake.io.video import DEFAULT_DECODE_THREADS, DEFAULT_MAX_FRAME_PIXELS
+from tracklake.io.video import DEFAULT_MAX_FRAME_PIXELS
 from tracklake.tracking.config import TrackerConfig
 
 DEFAULT_DECODE_BUFFER_BYTES = 48 << 20
@@ -32,7 +32,8 @@ class PipelineConfig:
         detector: model and inference settings.
         tracker: tracker settings.
         vid_stride: track every n-th frame.
-        decode_threads: FFmpeg threads per video being decoded.
+        decode_threads: FFmpeg threads per video being decoded; ``None``: by device (a
+            Ray job's worker plan), else ``DEFAULT_DECODE_THREADS``.
         scale_at: where frames are scaled to the model's input size: ``decode`` (FFmpeg
             scales them while decoding; full-size frames are never held) or ``model`` (decoded
             at full size and scaled by the detector, exactly as Ultralytics does; slower and
@@ -50,7 +51,7 @@ class PipelineConfig:
     detector: DetectorConfig
     tracker: TrackerConfig
     vid_stride: int = 1
-    decode_threads: int = DEFAULT_DECODE_THREADS
+    decode_threads: int | None = None
     scale_at: str = "decode"
     decode_buffer_bytes: int = DEFAULT_DECODE_BUFFER_BYTES
     max_frame_pixels: int = DEFAULT_MAX_FRAME_PIXELS
@@ -60,7 +61,7 @@ class PipelineConfig:
     def __post_init__(self) -> None:
         if self.vid_stride < 1:
             raise ValueError(f"vid_stride must be >= 1, got {self.vid_stride}")
-        if self.decode_threads < 1:
+        if self.decode_threads is not None and self.decode_threads < 1:
             raise ValueError(f"decode_threads must be >= 1, got {self.decode_threads}")
         if self.scale_at not in SCALE_AT:
             raise ValueError(f"scale_at must be one of {SCALE_AT}, got {self.scale_at!r}")
@@ -126,7 +127,7 @@ class JobConfig:
         max_attempts: tries per video when its worker process dies.
         videos_per_worker: videos each worker tracks at once; their frames share the
             worker's forward passes, which keeps a GPU busy while each video's thread
-            decodes, tracks and writes.
+            decodes, tracks and writes. ``None``: by device (``jobs.worker_plan``).
     """
 
     address: str | None = None
@@ -137,14 +138,14 @@ class JobConfig:
     fail_fast: bool = False
     progress: bool | None = None
     max_attempts: int = 3
-    videos_per_worker: int = 2
+    videos_per_worker: int | None = None
 
     def __post_init__(self) -> None:
         if self.workers is not None and self.workers < 1:
             raise ValueError(f"workers must be >= 1, got {self.workers}")
         if self.gpus_per_worker is not None and self.gpus_per_worker < 0:
             raise ValueError(f"gpus_per_worker must be >= 0, got {self.gpus_per_worker}")
-        if self.videos_per_worker < 1:
+        if self.videos_per_worker is not None and self.videos_per_worker < 1:
             raise ValueError(f"videos_per_worker must be >= 1, got {self.videos_per_worker}")
         if self.max_attempts < 1:
             raise ValueError(f"max_attempts must be >= 1, got {self.max_attempts}")

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import io
 
-import pytest
-
-from tracklake.config import JobConfig
-from tracklake.jobs.driver import JobError, plan_workers
 from tracklake.jobs.progress import Progress
 from tracklake.types import VideoRef, VideoStatus, VideoSummary
 
@@ -60,32 +56,3 @@ def test_final_summary_names_failed_and_partial_videos():
     assert "partial: c: /v/c.mp4: truncated: cut" in text
     assert "failed: d: /v/d.mp4: empty: the file is 0 bytes" in text
     assert stream.getvalue() == text + "\n"
-
-
-@pytest.mark.parametrize(
-    ("job", "resources", "nodes", "expected"),
-    [
-        (JobConfig(), {"CPU": 32, "GPU": 4}, 2, (4, 1.0)),  # one worker per GPU
-        (JobConfig(gpus_per_worker=0.5), {"CPU": 32, "GPU": 2}, 1, (4, 0.5)),
-        (JobConfig(), {"CPU": 2}, 1, (1, 0.0)),  # CPU only: one per node
-        (JobConfig(), {"CPU": 2}, 2, (2, 0.0)),
-        (JobConfig(workers=3), {"CPU": 8}, 1, (3, 0.0)),
-    ],
-)
-def test_worker_plan(job, resources, nodes, expected):
-    plan = plan_workers(job, resources, nodes)
-    assert (plan.workers, plan.gpus_per_worker) == expected
-    assert plan.torch_threads >= 1
-
-
-@pytest.mark.parametrize(
-    ("job", "resources", "message"),
-    [
-        (JobConfig(gpus_per_worker=1), {"CPU": 8}, "need 1 GPUs; the cluster has 0"),
-        (JobConfig(workers=3, gpus_per_worker=1), {"CPU": 8, "GPU": 2}, "the cluster has 2"),
-        (JobConfig(workers=4), {"CPU": 2}, "4 workers need 4 CPUs; the cluster has 2"),
-    ],
-)
-def test_impossible_plans_are_errors_not_waits(job, resources, message):
-    with pytest.raises(JobError, match=message):
-        plan_workers(job, resources, 1)

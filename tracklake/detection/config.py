@@ -6,6 +6,13 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 
+def default_batch(device_type: str) -> int:
+    """Frames per forward pass where the user did not say: large on an accelerator, where a
+    pass over a big batch costs little more than over one frame; small on a CPU, where
+    batching gains nothing and holds more frames (BENCHMARKS.md, "Detector")."""
+    return 4 if device_type == "cpu" else 64
+
+
 @dataclass(frozen=True)
 class DetectorConfig:
     """How to load and run the detector.
@@ -24,7 +31,7 @@ class DetectorConfig:
         half: run in float16 on an accelerator; ignored on the CPU, as in Ultralytics.
         device: ``auto`` (first CUDA device if any, else the CPU), ``cpu``, ``cuda``,
             ``cuda:N``, ``N`` (CUDA device N) or ``mps``.
-        batch: frames per forward pass.
+        batch: frames per forward pass; ``None`` picks by device (``default_batch``).
         unsafe_load_pickle: read a ``.pt`` checkpoint with the plain unpickler, which runs any
             code the file names, instead of the allow-list (see ``checkpoint``). Only for files
             the user trusts; it never changes a result.
@@ -39,7 +46,7 @@ class DetectorConfig:
     agnostic_nms: bool = False
     half: bool = False
     device: str = "auto"
-    batch: int = 32
+    batch: int | None = None
     unsafe_load_pickle: bool = False
 
     def __post_init__(self) -> None:
@@ -54,7 +61,7 @@ class DetectorConfig:
                 raise ValueError(f"{name} must lie in [0, 1], got {getattr(self, name)}")
         if self.max_det <= 0:
             raise ValueError(f"max_det must be positive, got {self.max_det}")
-        if self.batch <= 0:
+        if self.batch is not None and self.batch <= 0:
             raise ValueError(f"batch must be positive, got {self.batch}")
 
     def class_ids(self, class_names: dict[int, str]) -> tuple[int, ...] | None:

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from tracklake.detection.config import DetectorConfig
-from tracklake.detection.errors import DeviceError
+from tracklake.detection.config import DetectorConfig, default_batch
+from tracklake.detection.devices import select_device
 from tracklake.detection.letterbox import Letterbox
 from tracklake.detection.masks import encode_rle, frame_masks
 from tracklake.detection.models import LoadedModel, load_model
@@ -23,35 +23,6 @@ from tracklake.hashing import file_sha256
 from tracklake.types import Detections
 
 log = logging.getLogger(__name__)
-
-
-def select_device(name: str) -> torch.device:
-    """The torch device ``name`` means: ``auto`` is the first CUDA device if any, else the
-    CPU; a bare number ``N`` is ``cuda:N``.
-
-    Raises:
-        DeviceError: ``name`` is no device, or one this machine does not have.
-    """
-    if name == "auto":
-        return torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(f"cuda:{name}" if name.isdigit() else name)
-    except RuntimeError:
-        raise DeviceError(
-            f"device {name!r} is not a device: use auto, cpu, cuda, cuda:N, N or mps"
-        ) from None
-    if device.type == "cuda":
-        count = torch.cuda.device_count()
-        if count == 0:
-            raise DeviceError(f"device {name!r}: no CUDA device on this machine")
-        if device.index is not None and device.index >= count:
-            raise DeviceError(
-                f"device {name!r}: this machine has {count} CUDA device(s), "
-                f"cuda:0 to cuda:{count - 1}"
-            )
-    if device.type == "mps" and not torch.backends.mps.is_available():
-        raise DeviceError(f"device {name!r}: no MPS device on this machine")
-    return device
 
 
 def load_detector(config: DetectorConfig) -> Detector:
@@ -84,6 +55,7 @@ class Detector:
         model_sha256: sha256 of the model file.
         model_path: the model file, resolved.
         task: ``detect``, ``segment`` or ``pose``.
+        batch: most frames per forward pass.
     """
 
     def __init__(
@@ -107,6 +79,7 @@ class Detector:
         )
         self._target = self._target_size(model, config.imgsz)
         self.class_names = model.class_names
+        self.batch = config.batch or default_batch(device.type)
         self.model_sha256 = file_sha256(path)
         self.model_path = str(path.resolve())
         self.task = model.task
@@ -171,8 +144,8 @@ class Detector:
         results: list[Detections | None] = [None] * len(frames)
         for (_, original), indices in groups.items():
             letterbox = self.letterbox(original)
-            for start in range(0, len(indices), self._config.batch):
-                chunk = indices[start : start + self._config.batch]
+            for start in range(0, len(indices), self.batch):
+                chunk = indices[start : start + self.batch]
                 batch = np.stack([frames[i] for i in chunk])
                 for index, detections in zip(
                     chunk, self._detect_batch(batch, letterbox), strict=True

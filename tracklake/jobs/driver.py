@@ -46,12 +46,14 @@ from tracklake.io.store import (
 from tracklake.io.track_summary import TRACK_SUMMARY_FILE, write_track_summary
 from tracklake.jobs.batching import SharedBatcher
 from tracklake.jobs.dispatch import Dispatcher, WorkerDied, WorkerRestarting
+from tracklake.jobs.errors import JobError
 from tracklake.jobs.memory import map_large_allocations
 from tracklake.jobs.pipeline import FINGERPRINT_KEY, source_stat, track_video
 from tracklake.jobs.preflight import check_run
 from tracklake.jobs.progress import Progress
 from tracklake.jobs.resume import finished_summary, remove_stale_temp_files
 from tracklake.jobs.watchdog import start_watchdog
+from tracklake.jobs.worker_plan import WorkerPlan, plan_workers
 from tracklake.types import VideoRef, VideoStatus, VideoSummary
 
 _WORKER_START_TIMEOUT_S = 600
@@ -65,10 +67,6 @@ OUT_FULL_STOP = f"the job stopped: {OUT_FULL}"
 # The watchdogs of the embedded Ray sessions this process started. Held for the life of the
 # process: the end of a watchdog's pipe, closed when this process ends, ends its session.
 _WATCHDOGS: list[subprocess.Popen] = []
-
-
-class JobError(RuntimeError):
-    """The job cannot start: bad model, resources the cluster lacks, an unreachable cluster."""
 
 
 @dataclass(frozen=True)
@@ -100,20 +98,20 @@ class VideoWorker:
         pipeline: PipelineConfig,
         out_dir: str,
         run_metadata: dict[str, str],
-        torch_threads: int,
-        videos_at_once: int,
+        plan: WorkerPlan,
     ):
         import torch
 
         from tracklake.detection import load_detector
 
         map_large_allocations()
-        torch.set_num_threads(torch_threads)
+        torch.set_num_threads(plan.torch_threads)
         self.out_dir = out_dir
+        pipeline = plan.worker_pipeline(pipeline)
         model = load_detector(pipeline.inference_detector())
-        self.detector = SharedBatcher(model, batch=pipeline.detector.batch)
+        self.detector = SharedBatcher(model, batch=plan.batch)
         # Each video hands over chunks small enough that the open videos fill a pass together.
-        chunk = math.ceil(pipeline.detector.batch / videos_at_once)
+        chunk = math.ceil(plan.batch / plan.videos_at_once)
         self.pipeline = replace(pipeline, detector=replace(pipeline.detector, batch=chunk))
         self.run_metadata = {
             **run_metadata,
@@ -231,36 +229,6 @@ def _loopback_only() -> Iterator[None]:
         yield
     finally:
         ray_constants.ENABLE_RAY_CLUSTER = enabled
-
-
-@dataclass(frozen=True)
-class WorkerPlan:
-    """How many workers, and what each asks of the cluster."""
-
-    workers: int
-    gpus_per_worker: float
-    torch_threads: int
-
-
-def plan_workers(job: JobConfig, resources: dict[str, float], nodes: int) -> WorkerPlan:
-    """Workers and GPUs for the cluster; asking for what it lacks is an error, not a wait."""
-    gpus = resources.get("GPU", 0.0)
-    cpus = resources.get("CPU", 0.0)
-    gpus_per_worker = job.gpus_per_worker if job.gpus_per_worker is not None else min(gpus, 1.0)
-    if gpus_per_worker > 0:
-        workers = job.workers or max(1, int(gpus // gpus_per_worker))
-        if workers * gpus_per_worker > gpus:
-            raise JobError(
-                f"{workers} workers x {gpus_per_worker:g} GPUs need {workers * gpus_per_worker:g} "
-                f"GPUs; the cluster has {gpus:g}"
-            )
-    else:
-        workers = job.workers or max(1, nodes)
-    if workers > cpus:
-        raise JobError(f"{workers} workers need {workers} CPUs; the cluster has {cpus:g}")
-    cpus_per_node = cpus / max(nodes, 1)
-    torch_threads = max(1, int(cpus_per_node // math.ceil(workers / max(nodes, 1))))
-    return WorkerPlan(workers, gpus_per_worker, torch_threads)
 
 
 def _error_text(error: BaseException) -> str:
@@ -392,13 +360,14 @@ def _run_on_ray(
     progress: Progress,
 ) -> dict[str, VideoSummary]:
     start_ray(job.address)
-    plan = plan_workers(job, ray.cluster_resources(), len([n for n in ray.nodes() if n["Alive"]]))
+    alive_nodes = len([n for n in ray.nodes() if n["Alive"]])
+    plan = plan_workers(job, pipeline, ray.cluster_resources(), alive_nodes)
     worker_class = ray.remote(VideoWorker).options(
         num_cpus=1,
         num_gpus=plan.gpus_per_worker,
         max_restarts=-1,
         max_task_retries=0,
-        max_concurrency=job.videos_per_worker + 1,  # + 1 so describe() answers while busy
+        max_concurrency=plan.videos_at_once + 1,  # + 1 so describe() answers while busy
     )
     run_metadata = {
         "tracklake.model": pipeline.detector.model,
@@ -409,8 +378,7 @@ def _run_on_ray(
             pipeline,
             str(out_dir.resolve()),
             run_metadata,
-            plan.torch_threads,
-            job.videos_per_worker,
+            plan,
         )
         for _ in range(min(plan.workers, len(order.videos)))
     ]
@@ -428,7 +396,7 @@ def _run_on_ray(
     dispatcher = Dispatcher(
         _RayWorkers(workers, out_dir),
         # One video queued beyond those running, so a worker never idles between videos.
-        job.videos_per_worker + 1,
+        plan.videos_at_once + 1,
         job.max_attempts,
         _stop_reason(job.fail_fast),
         progress.video_done,

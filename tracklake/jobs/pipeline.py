@@ -29,7 +29,7 @@ from tracklake.io.prefetch import prefetch
 from tracklake.io.probe import local_video
 from tracklake.io.remote import is_uri, remote_stat
 from tracklake.io.store import TrackFileWriter
-from tracklake.io.video import VideoDecoder, VideoInfo
+from tracklake.io.video import DEFAULT_DECODE_THREADS, VideoDecoder, VideoInfo
 from tracklake.tracking import make_tracker
 from tracklake.types import Detections, Tracks, VideoRef, VideoStatus, VideoSummary
 
@@ -64,12 +64,13 @@ class FrameDetector(Protocol):
         ...
 
 
-def frames_per_chunk(batch: int, frame_shape: tuple[int, int], buffer_bytes: int) -> int:
-    """Frames a video decodes per request to the detector: at most ``batch``, and few enough
-    that the chunks waiting in the prefetch queue plus the one being decoded fit in
-    ``buffer_bytes`` (``frame_shape`` is the decoded ``(h, w)``); at least one."""
+def frames_per_chunk(batch: int | None, frame_shape: tuple[int, int], buffer_bytes: int) -> int:
+    """Frames a video decodes per request to the detector: at most ``batch`` (when set), and
+    few enough that the chunks waiting in the prefetch queue plus the one being decoded fit
+    in ``buffer_bytes`` (``frame_shape`` is the decoded ``(h, w)``); at least one."""
     frame_bytes = 3 * frame_shape[0] * frame_shape[1]
-    return max(1, min(batch, buffer_bytes // ((_PREFETCH_BATCHES + 1) * frame_bytes)))
+    fitting = buffer_bytes // ((_PREFETCH_BATCHES + 1) * frame_bytes)
+    return max(1, min(batch or fitting, fitting))
 
 
 def source_stat(path: str) -> tuple[int, float]:
@@ -166,7 +167,8 @@ def track_video(
     started = time.monotonic()
     try:
         with local_video(ref.path) as path:
-            decoder = open_decoder(path, config.decode_threads, config.max_frame_pixels)
+            threads = config.decode_threads or DEFAULT_DECODE_THREADS
+            decoder = open_decoder(path, threads, config.max_frame_pixels)
             return _track_decoded(ref, decoder, detector, config, out_dir, run_metadata, started)
     except VideoError as error:
         if error.path != ref.path:  # a temporary local copy: name what the user named

@@ -1,0 +1,56 @@
+"""Workers, GPU shares and per-device defaults planned from the cluster's resources."""
+
+from __future__ import annotations
+
+import pytest
+
+from tracklake.config import JobConfig, PipelineConfig
+from tracklake.detection.config import DetectorConfig
+from tracklake.jobs.errors import JobError
+from tracklake.jobs.worker_plan import CPU_DEFAULTS, GPU_DEFAULTS, plan_workers
+from tracklake.tracking import load_tracker_config
+
+PIPELINE = PipelineConfig(DetectorConfig(), load_tracker_config("bytetrack"))
+
+
+@pytest.mark.parametrize(
+    ("job", "resources", "nodes", "expected"),
+    [
+        (JobConfig(), {"CPU": 32, "GPU": 4}, 2, (4, 1.0, 8)),  # one worker per GPU
+        (JobConfig(gpus_per_worker=0.25), {"CPU": 16, "GPU": 1}, 1, (4, 0.25, 4)),
+        (JobConfig(), {"CPU": 2}, 1, (1, 0.0, 2)),  # CPU only: one per node, all its cores
+        (JobConfig(), {"CPU": 4}, 2, (2, 0.0, 2)),
+        (JobConfig(workers=3), {"CPU": 8}, 1, (3, 0.0, 2)),
+    ],
+)
+def test_workers_gpu_shares_and_threads(job, resources, nodes, expected):
+    plan = plan_workers(job, PIPELINE, resources, nodes)
+    assert (plan.workers, plan.gpus_per_worker, plan.torch_threads) == expected
+
+
+def test_defaults_follow_the_device_and_yield_to_the_user():
+    gpu = plan_workers(JobConfig(), PIPELINE, {"CPU": 16, "GPU": 1}, 1)
+    cpu = plan_workers(JobConfig(), PIPELINE, {"CPU": 2}, 1)
+    assert (gpu.videos_at_once, gpu.decode_threads) == (
+        GPU_DEFAULTS.videos_at_once, GPU_DEFAULTS.decode_threads)  # fmt: skip
+    assert (cpu.videos_at_once, cpu.decode_threads) == (
+        CPU_DEFAULTS.videos_at_once, CPU_DEFAULTS.decode_threads)  # fmt: skip
+    assert gpu.batch > cpu.batch
+    chosen = PipelineConfig(DetectorConfig(batch=7), PIPELINE.tracker, decode_threads=3)
+    plan = plan_workers(JobConfig(videos_per_worker=5), chosen, {"CPU": 2}, 1)
+    assert (plan.batch, plan.videos_at_once, plan.decode_threads) == (7, 5, 3)
+    worker_pipeline = plan.worker_pipeline(PIPELINE)
+    assert (worker_pipeline.detector.batch, worker_pipeline.decode_threads) == (7, 3)
+
+
+@pytest.mark.parametrize(
+    ("job", "resources", "message"),
+    [
+        (JobConfig(gpus_per_worker=1), {"CPU": 8}, "need 1 GPUs; the cluster has 0"),
+        (JobConfig(workers=3, gpus_per_worker=1), {"CPU": 8, "GPU": 2}, "the cluster has 2"),
+        (JobConfig(workers=4), {"CPU": 2}, "4 workers need 4 CPUs; the cluster has 2"),
+    ],
+)
+def test_impossible_plans_are_errors_not_waits(job, resources, message):
+    with pytest.raises(JobError, match=message):
+        plan_workers(job, PIPELINE, resources, 1)

@@ -1,0 +1,93 @@
+"""How many workers a job runs, and the settings each gets from the device it runs on.
+
+Defaults differ by device because the bottleneck does. On a GPU, a forward pass over a large
+batch costs little, so a worker keeps several videos open to keep the GPU fed. On a CPU, the
+model takes every core and batching gains nothing (a batch of 32 ran at about 0.75x the
+speed of a batch of 1 on 2 cores: BENCHMARKS.md), so a worker tracks one video at a time in
+small batches and decodes it with one thread, leaving the cores to the model.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+from tracklake.config import JobConfig, PipelineConfig
+from tracklake.detection.config import default_batch
+from tracklake.jobs.errors import JobError
+
+
+@dataclass(frozen=True)
+class DeviceDefaults:
+    """What a worker uses where the user did not say.
+
+    Attributes:
+        device_type: ``cuda`` or ``cpu``: picks the batch (``default_batch``).
+        videos_at_once: videos a worker tracks concurrently, sharing its forward passes.
+        decode_threads: FFmpeg threads per open video.
+    """
+
+    device_type: str
+    videos_at_once: int
+    decode_threads: int
+
+
+GPU_DEFAULTS = DeviceDefaults("cuda", videos_at_once=4, decode_threads=2)
+CPU_DEFAULTS = DeviceDefaults("cpu", videos_at_once=1, decode_threads=1)
+
+
+@dataclass(frozen=True)
+class WorkerPlan:
+    """How many workers, what each asks of the cluster, and how each runs.
+
+    Attributes:
+        workers: worker processes, each holding one model.
+        gpus_per_worker: the GPU share each asks for (fractions share a GPU).
+        torch_threads: CPU threads of each worker's model.
+        batch: frames per forward pass.
+        videos_at_once: videos each worker tracks concurrently.
+        decode_threads: FFmpeg threads per open video.
+    """
+
+    workers: int
+    gpus_per_worker: float
+    torch_threads: int
+    batch: int
+    videos_at_once: int
+    decode_threads: int
+
+    def worker_pipeline(self, pipeline: PipelineConfig) -> PipelineConfig:
+        """``pipeline`` with this plan's batch and decode threads."""
+        detector = replace(pipeline.detector, batch=self.batch)
+        return replace(pipeline, detector=detector, decode_threads=self.decode_threads)
+
+
+def plan_workers(
+    job: JobConfig, pipeline: PipelineConfig, resources: dict[str, float], nodes: int
+) -> WorkerPlan:
+    """Workers and GPUs for the cluster; asking for what it lacks is an error, not a wait."""
+    gpus = resources.get("GPU", 0.0)
+    cpus = resources.get("CPU", 0.0)
+    gpus_per_worker = job.gpus_per_worker if job.gpus_per_worker is not None else min(gpus, 1.0)
+    if gpus_per_worker > 0:
+        workers = job.workers or max(1, int(gpus // gpus_per_worker))
+        if workers * gpus_per_worker > gpus:
+            raise JobError(
+                f"{workers} workers x {gpus_per_worker:g} GPUs need {workers * gpus_per_worker:g} "
+                f"GPUs; the cluster has {gpus:g}"
+            )
+    else:
+        workers = job.workers or max(1, nodes)
+    if workers > cpus:
+        raise JobError(f"{workers} workers need {workers} CPUs; the cluster has {cpus:g}")
+    cpus_per_node = cpus / max(nodes, 1)
+    torch_threads = max(1, int(cpus_per_node // math.ceil(workers / max(nodes, 1))))
+    defaults = GPU_DEFAULTS if gpus_per_worker > 0 else CPU_DEFAULTS
+    return WorkerPlan(
+        workers=workers,
+        gpus_per_worker=gpus_per_worker,
+        torch_threads=torch_threads,
+        batch=pipeline.detector.batch or default_batch(defaults.device_type),
+        videos_at_once=job.videos_per_worker or defaults.videos_at_once,
+        decode_threads=pipeline.decode_threads or defaults.decode_threads,
+    )
