@@ -63,9 +63,8 @@ def session_processes(session_dir: Path) -> list[psutil.Process]:
     return found
 
 
-def end_session(session_dir: Path, grace_s: float = GRACE_S) -> int:
-    """SIGTERM the session's processes, SIGKILL those alive ``grace_s`` later; how many."""
-    ended = 0
+def end_session(session_dir: Path, grace_s: float = GRACE_S) -> None:
+    """SIGTERM the session's processes, then SIGKILL those still alive ``grace_s`` later."""
     for _ in range(_ROUNDS):
         processes = session_processes(session_dir)
         if not processes:
@@ -78,8 +77,6 @@ def end_session(session_dir: Path, grace_s: float = GRACE_S) -> int:
             with contextlib.suppress(psutil.NoSuchProcess):
                 process.kill()
         psutil.wait_procs(alive, timeout=grace_s)
-        ended += len(processes)
-    return ended
 
 
 def main(argv: list[str]) -> None:
