@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from tracklake.detection import DetectorConfig, ModelError, load_detector
-from tracklake.detection.detector import select_device
+from tracklake.detection.devices import select_device
 from tracklake.detection.errors import DeviceError
 from tracklake.detection.weights import WEIGHTS_DIR_ENV, resolve_weights
 

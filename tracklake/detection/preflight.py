@@ -72,7 +72,7 @@ def check_model(config: DetectorConfig, *, check_device: bool = True) -> ModelFa
 def _facts(model: str, device: str | None, unsafe_load_pickle: bool) -> ModelFacts:
     import torch
 
-    from tracklake.detection.detector import select_device
+    from tracklake.detection.devices import select_device
     from tracklake.detection.models import load_model
     from tracklake.detection.weights import resolve_weights
     from tracklake.hashing import file_sha256
