@@ -15,20 +15,22 @@ import pytest
 from scipy.optimize import linear_sum_assignment
 
 from tracklake.detection import Detector, DetectorConfig, load_detector
-from tracklake.io.decord_loader import import_decord
+from tracklake.io.video import VideoDecoder
 from tracklake.types import Detections
 
 TUD_VIDEOS = ("TUD-Campus", "TUD-Stadtmitte")
 PREDICT_CHUNK = 16  # frames per model.predict call: bounds Ultralytics' memory
 
-# decord2 preloads the nvidia-* libraries (NVBLAS breaks CPU torch); this import does not.
-decord = import_decord()
 
-
-def decode(path: Path, indices: Sequence[int] | None = None) -> np.ndarray:
-    """``(N, H, W, 3)`` uint8 RGB frames of a video (all of them by default)."""
-    reader = decord.VideoReader(str(path), num_threads=1)
-    return reader.get_batch(list(indices or range(len(reader)))).asnumpy()
+def decode(
+    path: Path, indices: Sequence[int] | None = None, size: tuple[int, int] | None = None
+) -> np.ndarray:
+    """``(N, H, W, 3)`` uint8 RGB frames of a video (all of them by default), as the pipeline
+    decodes them: at ``size`` ``(h, w)`` if given (scaled while decoding), else full size."""
+    decoder = VideoDecoder(path, num_threads=1)
+    scaled = None if size is None else (size[1], size[0])
+    frames = np.concatenate([batch.frames for batch in decoder.batches(64, size=scaled)])
+    return frames if indices is None else frames[list(indices)]
 
 
 def ultralytics_detections(yolo, frames: Sequence[np.ndarray], **settings) -> list[Detections]:
@@ -70,6 +72,33 @@ def matching_fraction(
     assert len(ours) == len(theirs)
     matched = [match_rows(a, b, tolerance) is not None for a, b in zip(ours, theirs, strict=True)]
     return float(np.mean(matched))
+
+
+def box_agreement(ours: Sequence[Detections], theirs: Sequence[Detections]) -> tuple[float, float]:
+    """How closely two detectors agree when their inputs differ slightly (frames scaled by
+    FFmpeg against frames scaled by OpenCV): the fraction of ``theirs``' boxes paired with
+    one of ``ours`` at IoU >= 0.5, and the median of the paired boxes' largest corner
+    offset in pixels."""
+    paired, offsets = 0, []
+    for a, b in zip(ours, theirs, strict=True):
+        if not len(a) or not len(b):
+            continue
+        top_left = np.maximum(a.boxes[:, None, :2], b.boxes[None, :, :2])
+        bottom_right = np.minimum(a.boxes[:, None, 2:], b.boxes[None, :, 2:])
+        inter = np.clip(bottom_right - top_left, 0, None).prod(-1)
+        area_a = (a.boxes[:, 2:] - a.boxes[:, :2]).prod(-1)
+        area_b = (b.boxes[:, 2:] - b.boxes[:, :2]).prod(-1)
+        iou = inter / (area_a[:, None] + area_b[None, :] - inter)
+        rows, columns = linear_sum_assignment(-iou)
+        good = iou[rows, columns] >= 0.5
+        paired += int(good.sum())
+        offsets += np.abs(a.boxes[rows[good]] - b.boxes[columns[good]]).max(1).tolist()
+    return paired / sum(map(len, theirs)), float(np.median(offsets))
+
+
+@pytest.fixture(name="box_agreement", scope="session")
+def box_agreement_fixture():
+    return box_agreement
 
 
 @pytest.fixture(scope="session")

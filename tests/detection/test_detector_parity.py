@@ -23,38 +23,62 @@ def test_checkpoint_matches_ultralytics_on_every_tud_frame(
     assert matching_fraction(ours, tud_reference[video]) >= 0.99
 
 
-def test_resized_frames_and_class_filter_match(
-    yolov8n_config, yolov8n_yolo, tud_frames, predict_ultralytics, matching_fraction
+# Frames the pipeline decodes at the model's size are scaled by FFmpeg (area averaging), not by
+# OpenCV from the full frame as Ultralytics does, so boxes agree closely but not exactly. The
+# tolerance, also stated in the README: at least 90% of Ultralytics' boxes paired with ours at
+# IoU >= 0.5, their corners a median of at most 1.5 pixels (of the original frame) apart.
+MIN_PAIRED, MAX_MEDIAN_OFFSET = 0.90, 1.5
+
+
+def test_frames_decoded_at_imgsz_320_and_class_filter_agree(
+    yolov8n_config, yolov8n_yolo, shared_videos, decode_video, predict_ultralytics, box_agreement
 ):
-    """imgsz 320 resizes 640x480 to 320x240 and pads it to 320x256."""
-    frames = tud_frames["TUD-Stadtmitte"][::8]
+    """imgsz 320 scales 640x480 to 320x240 (decoded so) and pads it to 320x256."""
     settings = {"imgsz": 320, "conf": 0.2, "iou": 0.5, "classes": (0, 2)}
     detector = load_detector(replace(yolov8n_config, **settings))
+    video, every = shared_videos / "TUD-Stadtmitte.mp4", range(0, 179, 4)
+    scaled = decode_video(video, every, size=detector.input_frame_size((480, 640)))
 
-    ours = detector.detect(frames)
-    theirs = predict_ultralytics(yolov8n_yolo, frames, **settings)
+    ours = detector.detect(scaled, [(480, 640)] * len(scaled))
+    theirs = predict_ultralytics(yolov8n_yolo, decode_video(video, every), **settings)
 
+    assert scaled.shape[1:3] == (240, 320)
     assert detector.letterbox((480, 640)).input_size == (256, 320)
-    assert sum(map(len, ours)) > len(ours)
-    assert matching_fraction(ours, theirs) >= 0.99
+    assert sum(map(len, theirs)) > 4 * len(theirs)
+    paired, offset = box_agreement(ours, theirs)
+    assert paired >= MIN_PAIRED and offset <= MAX_MEDIAN_OFFSET
 
 
-def test_1080p_frames_match(
-    yolov8n_detector,
-    yolov8n_yolo,
-    shared_videos,
-    decode_video,
-    predict_ultralytics,
+def test_1080p_frames_decoded_at_the_models_size_agree(
+    yolov8n_detector, yolov8n_yolo, shared_videos, decode_video, predict_ultralytics,
+    box_agreement,
+):  # fmt: skip
+    """1920x1080 is decoded as 640x360 and gets 12 rows of padding above and below; boxes
+    come back in 1080p pixels."""
+    video, every = shared_videos / "pedestrians-1080p.mp4", range(0, 302, 25)
+    scaled = decode_video(video, every, size=yolov8n_detector.input_frame_size((1080, 1920)))
+
+    ours = yolov8n_detector.detect(scaled, [(1080, 1920)] * len(scaled))
+    theirs = predict_ultralytics(yolov8n_yolo, decode_video(video, every))
+
+    assert scaled.shape[1:3] == (360, 640)
+    assert yolov8n_detector.letterbox((1080, 1920)).input_size == (384, 640)
+    assert sum(map(len, theirs)) > 5 * len(theirs)
+    paired, offset = box_agreement(ours, theirs)
+    assert paired >= MIN_PAIRED and offset <= MAX_MEDIAN_OFFSET
+
+
+def test_full_size_1080p_frames_match_exactly(
+    yolov8n_detector, yolov8n_yolo, shared_videos, decode_video, predict_ultralytics,
     matching_fraction,
-):
-    """1920x1080 shrinks to 640x360 and gets 12 rows of padding above and below."""
+):  # fmt: skip
+    """With ``--scale-at model`` the detector scales full-size frames itself, as Ultralytics
+    does: the same boxes."""
     frames = decode_video(shared_videos / "pedestrians-1080p.mp4", range(0, 300, 50))
 
     ours = yolov8n_detector.detect(frames)
     theirs = predict_ultralytics(yolov8n_yolo, frames)
 
-    assert yolov8n_detector.letterbox((1080, 1920)).input_size == (384, 640)
-    assert sum(map(len, ours)) > 5 * len(ours)
     assert matching_fraction(ours, theirs) == 1.0
 
 
