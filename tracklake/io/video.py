@@ -316,8 +316,8 @@ class _StreamDamage:
         parts = []
         if self.packets:
             parts.append(
-                f"{self.packets} damaged packet(s) could not be decoded, the first before "
-                f"frame {self.first_frame} ({self.first}); the frames around them were kept"
+                f"{self.packets} damaged packet(s) could not be decoded, the first after "
+                f"{self.first_frame} good frames ({self.first}); the frames around them were kept"
             )
         if self.demux_stopped:
             parts.append(self.demux_stopped)
