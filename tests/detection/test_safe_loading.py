@@ -118,3 +118,13 @@ def test_checkpoints_saved_by_ultralytics_load_as_yolo_builds_them(tmp_path, yam
 def test_the_real_detect_checkpoint_loads(yolov8n_weights):
     model = load_model(yolov8n_weights, device=CPU, half=False)
     assert model.task == "detect" and model.class_names[0] == "person"
+
+
+def test_the_opt_in_does_not_change_the_run_fingerprint():
+    from tracklake.config import PipelineConfig
+    from tracklake.tracking import load_tracker_config
+
+    tracker = load_tracker_config("bytetrack")
+    safe = PipelineConfig(DetectorConfig(), tracker)
+    unsafe = PipelineConfig(DetectorConfig(unsafe_load_pickle=True), tracker)
+    assert safe.fingerprint("sha") == unsafe.fingerprint("sha")
