@@ -1,10 +1,10 @@
-"""Decode throughput on the shared videos: tracklake's decoder, bare decord, PyAV.
+"""Decode throughput on the shared videos: tracklake's decoder (PyAV), bare decord, bare PyAV.
 
 Decodes every frame of each video to uint8 RGB arrays with 1 and 2 FFmpeg threads and
 prints a Markdown table of frames/s. Each cell is the best of ``--repeats`` runs (the least
 disturbed by other load on the machine).
 
-    .venv/bin/python bench/decode.py --repeats 3                 # tracklake (decord2) vs PyAV
+    .venv/bin/python bench/decode.py --repeats 3       # tracklake (PyAV), decord2, bare PyAV
     python bench/decode.py --decoders decord                     # any venv with decord + numpy
 
 The second form compares decord releases: run it once in a venv with ``decord==0.6.0`` and
@@ -64,7 +64,7 @@ DECODERS: dict[str, Callable[[Path, int], int]] = {
 def version(name: str) -> str:
     from importlib import metadata
 
-    package = {"tracklake": "decord2", "pyav": "av"}.get(name, name)
+    package = {"tracklake": "av", "pyav": "av"}.get(name, name)
     for candidate in (package, "decord2"):
         try:
             return f"{candidate} {metadata.version(candidate)}"
@@ -85,7 +85,7 @@ def best_rate(decode: Callable[[Path, int], int], path: Path, threads: int, repe
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--decoders", default="tracklake,pyav",
+    parser.add_argument("--decoders", default="tracklake,decord,pyav",
                         help=f"comma-separated, from {', '.join(DECODERS)}")  # fmt: skip
     args = parser.parse_args()
     names = args.decoders.split(",")
