@@ -18,7 +18,7 @@ as they are in a Ray worker.
 
 On the GPU machine (torch with CUDA, pyarrow, scipy, PyAV and ultralytics; no install of
 tracklake needed, the tree is put on ``sys.path``), with the video and weights copied into
-the tree (e.g. an untracked ``bench-data/``), about 3 minutes::
+the tree (e.g. an untracked ``bench-data/``), about 5 minutes for these 8 settings::
 
     PYTHONUNBUFFERED=1 python bench/gpu_throughput.py --device cuda \\
         --model bench-data/yolov8n.pt --video bench-data/pedestrians-1080p.mp4 \\
