@@ -22,13 +22,10 @@ import torch
 
 from tracklake.detection import DetectorConfig, load_detector
 from tracklake.detection.nms import select
-from tracklake.io.decord_loader import import_decord
+from tracklake.io.video import VideoDecoder
 
 T = TypeVar("T")
 SHARED = Path(os.environ.get("TRACKLAKE_SHARED", Path(__file__).resolve().parents[2] / "shared"))
-
-# decord2 preloads the nvidia-* libraries (NVBLAS breaks CPU torch); this import does not.
-decord = import_decord()
 
 
 def synchronize(device: torch.device) -> None:
@@ -113,9 +110,8 @@ def main() -> None:
 
     from ultralytics import YOLO
 
-    reader = decord.VideoReader(str(args.video), num_threads=1)
-    count = min(args.frames, len(reader))
-    frames = reader.get_batch(list(range(count))).asnumpy()
+    frames = next(VideoDecoder(args.video, num_threads=1).batches(args.frames)).frames
+    count = len(frames)
     base = DetectorConfig(model=args.model, imgsz=args.imgsz, half=args.half, device=args.device)
     yolo = YOLO(args.model)
 

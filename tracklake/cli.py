@@ -126,7 +126,7 @@ def job_options(command: Callable) -> Callable:
 def main() -> None:
     """Track every object in a video archive and write the tracks to Parquet.
 
-    tracklake shards videos across Ray workers, decodes them with decord, detects objects
+    tracklake shards videos across Ray workers, decodes them with FFmpeg (PyAV), detects objects
     with a YOLO model in large batches, tracks them per video (ByteTrack, BoT-SORT,
     OC-SORT) and writes OUT/tracks/<video>.parquet and OUT/videos.parquet.
 

@@ -13,8 +13,7 @@ RESULT_SHAPING_PACKAGES = (
     "torch",
     "torchvision",
     "ultralytics",
-    "decord2",
-    "decord",
+    "av",
     "ray",
 )
 

@@ -18,9 +18,10 @@ def frames(tud_frames):
 
 
 @pytest.fixture(scope="module")
-def batch_of_32(frames, yolov8n_detector):
-    assert yolov8n_detector._config.batch == 32
-    return yolov8n_detector.detect(frames)
+def batch_of_32(frames, yolov8n_config):
+    detector = load_detector(replace(yolov8n_config, batch=32))
+    assert detector.batch == 32
+    return detector.detect(frames)
 
 
 @pytest.mark.parametrize("batch", [1, 7])

@@ -52,17 +52,14 @@ def tud_detections(
 def _detect_tud(shared_videos: Path, weights: Path, cache: Path) -> None:
     from ultralytics import YOLO
 
-    from tracklake.io.decord_loader import import_decord
-
-    decord = import_decord()  # without the NVBLAS preload that breaks CPU torch
+    from tracklake.io.video import VideoDecoder
 
     model = YOLO(str(weights))
     arrays = {}
     for name in TUD_VIDEOS:
-        reader = decord.VideoReader(str(shared_videos / f"{name}.mp4"), num_threads=1)
+        decoder = VideoDecoder(shared_videos / f"{name}.mp4", num_threads=1)
         boxes = []
-        for index in range(len(reader)):
-            rgb = reader[index].asnumpy()
+        for rgb in (frame for batch in decoder.batches(16) for frame in batch.frames):
             (result,) = model.predict(rgb[..., ::-1], conf=CONFIDENCE, verbose=False)
             boxes.append(result.boxes.cpu().numpy().data)
         arrays[f"{name}/boxes"] = np.concatenate([b[:, :4] for b in boxes])

@@ -18,6 +18,7 @@ from tracklake.detection.letterbox import Letterbox
 from tracklake.detection.masks import encode_rle, frame_masks
 from tracklake.detection.models import LoadedModel, load_model
 from tracklake.detection.nms import NmsSettings, select
+from tracklake.detection.upload import FrameUploader
 from tracklake.detection.weights import resolve_weights
 from tracklake.hashing import file_sha256
 from tracklake.types import Detections
@@ -39,6 +40,11 @@ def load_detector(config: DetectorConfig) -> Detector:
     if config.half and not half:
         log.warning("half=True is ignored on the CPU; running in float32")
     model = load_model(path, device=device, half=half, unsafe_load_pickle=config.unsafe_load_pickle)
+    if device.type == "cuda":
+        # The input shape repeats batch after batch: let cuDNN pick its fastest kernels once,
+        # for weights laid out channels-last like the input (``Letterbox.apply``).
+        torch.backends.cudnn.benchmark = True
+        model.network.to(memory_format=torch.channels_last)
     config = replace(config, classes=config.class_ids(model.class_names))
     return Detector(model, config, path, device, torch.float16 if half else torch.float32)
 
@@ -70,6 +76,7 @@ class Detector:
         self._config = config
         self._device = device
         self._dtype = dtype
+        self._upload = FrameUploader(device)
         self._nms = NmsSettings(
             conf=config.conf,
             iou=config.iou,
@@ -156,7 +163,7 @@ class Detector:
     @torch.inference_mode()
     def _detect_batch(self, frames: np.ndarray, letterbox: Letterbox) -> list[Detections]:
         """Detections of ``(B, H, W, 3)`` uint8 frames of one shape: one forward pass."""
-        images = letterbox.apply(frames, self._device, self._dtype)
+        images = letterbox.apply(self._upload(frames), self._device, self._dtype)
         predictions, prototypes = self._model.forward(images)
         selected = select(predictions, len(self.class_names), self._nms, self._model.end2end)
         return [

@@ -61,27 +61,35 @@ class Letterbox:
             left=left,
         )
 
-    def apply(self, frames: np.ndarray, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    def apply(
+        self, frames: np.ndarray | torch.Tensor, device: torch.device, dtype: torch.dtype
+    ) -> torch.Tensor:
         """Letterbox a batch of frames on ``device``.
 
         Args:
-            frames: ``(B, H, W, 3)`` uint8 RGB frames of this letterbox's ``frame_size``, or
+            frames: ``(B, H, W, 3)`` uint8 RGB frames (host array, or a tensor already on
+                ``device``) of this letterbox's ``frame_size``, or
                 already scaled to its ``scaled_size`` (decoded at the model's size), which
                 then only get padded.
             dtype: ``torch.float32`` or ``torch.float16``.
 
         Returns:
-            ``(B, 3, h, w)`` ``dtype`` tensor in ``[0, 1]``, ``(h, w) = input_size``.
+            ``(B, 3, h, w)`` ``dtype`` tensor in ``[0, 1]``, ``(h, w) = input_size``:
+            contiguous NCHW on the CPU, channels-last on an accelerator.
         """
         if frames.shape[1:3] not in (self.frame_size, self.scaled_size):
             raise ValueError(
                 f"frames of {frames.shape[1:3]} fit neither {self.frame_size} nor the scaled "
                 f"{self.scaled_size} of this letterbox"
             )
-        images = torch.from_numpy(frames).to(device, non_blocking=True)
-        # Contiguous NCHW: a channels-last input sends every convolution down a path that is
-        # ten times slower at batch 1 on the CPU.
-        images = images.permute(0, 3, 1, 2).contiguous()
+        if isinstance(frames, np.ndarray):
+            frames = torch.from_numpy(frames)
+        # NHWC frames seen as NCHW are channels-last already: what GPU convolutions in float16
+        # run fastest on. On the CPU, channels-last sends every convolution down a path that is
+        # ten times slower at batch 1: there the input is made contiguous NCHW.
+        images = frames.to(device).permute(0, 3, 1, 2)
+        if device.type == "cpu":
+            images = images.contiguous()
         if frames.shape[1:3] != self.scaled_size:
             images = self._resize(images)
         images = images.to(dtype)
@@ -89,6 +97,8 @@ class Letterbox:
         right = self.input_size[1] - self.scaled_size[1] - self.left
         if self.top or bottom or self.left or right:
             images = F.pad(images, (self.left, right, self.top, bottom), value=PAD_VALUE)
+        if device.type != "cpu":
+            images = images.contiguous(memory_format=torch.channels_last)
         return images.div_(255)
 
     def _resize(self, images: torch.Tensor) -> torch.Tensor:

@@ -1,4 +1,4 @@
-"""Inputs and outputs: video sources, decord decoding, the Parquet track store, MOT export.
+"""Inputs and outputs: video sources, FFmpeg decoding (PyAV), the Parquet track store, MOT export.
 
 No torch and no ray here.
 """

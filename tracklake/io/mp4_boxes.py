@@ -1,6 +1,6 @@
 """Just enough of the ISO base media file format (mp4, mov, m4v) to tell a cut-short file.
 
-decord opens an mp4 whose index (the ``moov`` box) is at the front even when the media data
+FFmpeg opens an mp4 whose index (the ``moov`` box) is at the front even when the media data
 (``mdat``) was cut off, and quietly reports fewer frames. Walking the top-level boxes shows
 whether the last one runs past the end of the file, which no complete file does.
 """

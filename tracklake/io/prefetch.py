@@ -1,7 +1,7 @@
 """Run an iterator ahead of its consumer in a background thread, with a stall bound.
 
 Decoding in a thread overlaps it with inference, and the stall bound keeps a video that
-makes the decoder spin (decord can loop forever on a bad frame count) from hanging a worker:
+makes the decoder stall (a damaged stream, a hung network mount) from hanging a worker:
 the consumer gets an error and moves on; the stuck thread is a daemon and is abandoned.
 """
 

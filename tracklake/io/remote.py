@@ -1,6 +1,6 @@
 """Videos in object storage (``s3://``, ``gs://``), read through pyarrow's filesystems.
 
-decord reads local files only, so a remote video is copied to a local scratch file for the
+FFmpeg reads local files only here, so a remote video is copied to a local scratch file for the
 time it is decoded (``scratch.py``; a copy that cannot fit fails its video at once).
 ``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL`` (the AWS SDKs' variables) point S3 at a
 compatible server such as MinIO.

@@ -1,6 +1,6 @@
 """Scratch space for whole local copies of remote videos, and the copies killed runs left.
 
-decord reads local files only, so a remote video is copied whole for the time it is
+FFmpeg reads local files only here, so a remote video is copied whole for the time it is
 decoded. The copies live in one folder per user under the temporary folder (``$TMPDIR``
 moves it), named ``copy-<pid>-<random><suffix>`` after the process that made them. A
 process killed while a copy exists cannot delete it; the next process that makes a copy
