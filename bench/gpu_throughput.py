@@ -1,9 +1,9 @@
 """End-to-end frames/s of several plain worker processes sharing one GPU, against model.track.
 
 What a Ray job runs, without Ray (the GPU machine cannot carry its wheel): ``--processes``
-spawned processes, each set up exactly as a Ray worker (``driver.VideoWorker.__init__``,
-replicated call for call in ``worker_state``: its own model copy behind a
-``SharedBatcher``, ``--videos-per-process`` videos tracked at once by as many threads), pull
+spawned processes, each set up exactly as a Ray worker (``WorkerPlan.load_worker``, the code a
+``driver.VideoWorker`` runs: its own model copy behind a ``SharedBatcher``,
+``--videos-per-process`` videos tracked at once by as many threads), pull
 videos from one shared queue (the driver's dispatcher, in short) and run ``track_video``
 with the real ``Detector`` and ByteTrack, writing Parquet. The videos are ``--videos``
 symbolic links to one file (1080p H.264 by default). Reported: aggregate frames/s from the
@@ -35,7 +35,6 @@ Goal (issue 10): >= 2,000 frames/s of 1080p on one H100 (yolov8n + ByteTrack, fp
 from __future__ import annotations
 
 import argparse
-import math
 import multiprocessing
 import os
 import queue
@@ -43,7 +42,6 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -53,30 +51,12 @@ from process_memory import PssSampler, megabytes  # noqa: E402
 
 from tracklake.config import PipelineConfig  # noqa: E402
 from tracklake.detection.config import DetectorConfig  # noqa: E402
-from tracklake.jobs.batching import SharedBatcher  # noqa: E402
-from tracklake.jobs.memory import map_large_allocations  # noqa: E402
 from tracklake.jobs.pipeline import FINGERPRINT_KEY, track_video  # noqa: E402
+from tracklake.jobs.worker_plan import WorkerPlan  # noqa: E402
 from tracklake.tracking import load_tracker_config  # noqa: E402
 from tracklake.types import VideoRef, VideoStatus  # noqa: E402
 
 SHARED = Path(os.environ.get("TRACKLAKE_SHARED", REPO.parent / "shared"))
-
-
-def worker_state(pipeline, run_metadata, torch_threads, videos_at_once):
-    """``driver.VideoWorker.__init__`` without Ray: (detector, pipeline, run metadata)."""
-    import torch
-
-    from tracklake.detection import load_detector
-
-    map_large_allocations()
-    torch.set_num_threads(torch_threads)
-    model = load_detector(pipeline.inference_detector())
-    detector = SharedBatcher(model, batch=pipeline.detector.batch)
-    # Each video hands over chunks small enough that the open videos fill a pass together.
-    chunk = math.ceil(pipeline.detector.batch / videos_at_once)
-    pipeline = replace(pipeline, detector=replace(pipeline.detector, batch=chunk))
-    run_metadata = {**run_metadata, "tracklake.model_sha256": model.model_sha256}
-    return detector, pipeline, run_metadata
 
 
 def tracklake_process(args, processes, videos_at_once, videos, barrier, results) -> None:
@@ -92,8 +72,13 @@ def tracklake_process(args, processes, videos_at_once, videos, barrier, results)
     )  # fmt: skip
     torch_threads = max(1, os.cpu_count() // processes)  # as driver.plan_workers on one node
     out_dir = tempfile.mkdtemp(prefix="gpu-throughput-")
-    metadata = {"tracklake.model": args.model, FINGERPRINT_KEY: "0" * 64}
-    detector, pipeline, metadata = worker_state(pipeline, metadata, torch_threads, videos_at_once)
+    plan = WorkerPlan(
+        workers=processes, gpus_per_worker=1 / processes, torch_threads=torch_threads,
+        batch=args.batch, videos_at_once=videos_at_once, decode_threads=args.decode_threads,
+    )  # fmt: skip
+    detector, pipeline = plan.load_worker(pipeline)  # exactly what a Ray worker runs
+    metadata = {"tracklake.model": args.model, FINGERPRINT_KEY: "0" * 64,
+                "tracklake.model_sha256": detector.detector.model_sha256}  # fmt: skip
     counts = {"frames": 0, "failures": []}
     lock = threading.Lock()
 
@@ -203,7 +188,7 @@ def main() -> None:
         help="videos each process tracks at once (--videos-per-worker)",
     )
     parser.add_argument("--videos", type=int, default=96, help="copies of --video to track")
-    parser.add_argument("--batch", type=int, default=32, help="frames per forward pass")
+    parser.add_argument("--batch", type=int, default=64, help="frames per forward pass")
     parser.add_argument("--decode-threads", type=int, default=2, help="FFmpeg threads a video")
     parser.add_argument("--imgsz", type=int, default=640)
     parser.add_argument("--conf", type=float, default=0.3)

@@ -47,4 +47,4 @@ def test_videos_that_cannot_be_opened_go_first_with_their_cause(tmp_path, shared
     assert [ref.video_id for ref in order.videos] == ["random", "missing", "stadtmitte", "campus"]
     assert sorted(order.unopenable) == ["missing", "random"]
     assert "missing.mp4: missing: no such file" in order.unopenable["missing"]
-    assert order.local_frames == 71 + 179
+    assert sum(order.local_frames.values()) == 71 + 179

@@ -8,17 +8,16 @@ stopping, and writes ``videos.parquet`` and ``run.json``.
 
 from __future__ import annotations
 
-import math
 import os
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,10 +43,8 @@ from tracklake.io.store import (
     write_videos_table,
 )
 from tracklake.io.track_summary import TRACK_SUMMARY_FILE, write_track_summary
-from tracklake.jobs.batching import SharedBatcher
 from tracklake.jobs.dispatch import Dispatcher, WorkerDied, WorkerRestarting
 from tracklake.jobs.errors import JobError
-from tracklake.jobs.memory import map_large_allocations
 from tracklake.jobs.pipeline import FINGERPRINT_KEY, source_stat, track_video
 from tracklake.jobs.preflight import check_run
 from tracklake.jobs.progress import Progress
@@ -100,22 +97,11 @@ class VideoWorker:
         run_metadata: dict[str, str],
         plan: WorkerPlan,
     ):
-        import torch
-
-        from tracklake.detection import load_detector
-
-        map_large_allocations()
-        torch.set_num_threads(plan.torch_threads)
         self.out_dir = out_dir
-        pipeline = plan.worker_pipeline(pipeline)
-        model = load_detector(pipeline.inference_detector())
-        self.detector = SharedBatcher(model, batch=plan.batch)
-        # Each video hands over chunks small enough that the open videos fill a pass together.
-        chunk = math.ceil(plan.batch / plan.videos_at_once)
-        self.pipeline = replace(pipeline, detector=replace(pipeline.detector, batch=chunk))
+        self.detector, self.pipeline = plan.load_worker(pipeline)
         self.run_metadata = {
             **run_metadata,
-            "tracklake.model_sha256": model.model_sha256,
+            "tracklake.model_sha256": self.detector.detector.model_sha256,
             "tracklake.worker_node": ray.get_runtime_context().get_node_id(),
             "tracklake.worker_host": socket.gethostname(),
         }
@@ -158,13 +144,21 @@ class WorkOrder:
     Attributes:
         videos: those that cannot be opened first (they fail at once, with their cause,
             which ``--fail-fast`` wants to see before any long work), then longest first.
-        local_frames: total frame count of the local files.
+        local_frames: video id -> frame count, for local files.
         unopenable: video id -> why it cannot be opened.
     """
 
     videos: list[VideoRef]
-    local_frames: int
+    local_frames: dict[str, int]
     unopenable: dict[str, str]
+
+    def without(self, finished: Collection[str]) -> WorkOrder:
+        """The same order without the videos ``finished`` names."""
+        return WorkOrder(
+            videos=[ref for ref in self.videos if ref.video_id not in finished],
+            local_frames={v: n for v, n in self.local_frames.items() if v not in finished},
+            unopenable={v: e for v, e in self.unopenable.items() if v not in finished},
+        )
 
 
 def longest_first(refs: Sequence[VideoRef]) -> WorkOrder:
@@ -177,7 +171,7 @@ def longest_first(refs: Sequence[VideoRef]) -> WorkOrder:
     unopenable = {video_id: error for video_id, (_, error) in probed.items() if error}
     return WorkOrder(
         videos=sorted(refs, key=lambda r: (r.video_id not in unopenable, -lengths[r.video_id])),
-        local_frames=int(sum(lengths[ref.video_id] for ref in refs if not is_uri(ref.path))),
+        local_frames={r.video_id: int(lengths[r.video_id]) for r in refs if not is_uri(r.path)},
         unopenable=unopenable,
     )
 
@@ -306,7 +300,11 @@ def run_job(
         JobError: the job cannot start (its message says why); no video has been touched.
     """
     out_dir = Path(out_dir)
-    pipeline, model = check_run(out_dir, pipeline, job)
+    with ThreadPoolExecutor(max_workers=1) as checker:
+        # Opening the videos to order them overlaps the model check (a child process).
+        checked = checker.submit(check_run, out_dir, pipeline, job)
+        order = longest_first(refs)
+        pipeline, model = checked.result()
     model_path = Path(model.path)
     fingerprint = pipeline.fingerprint(model.sha256)
     prepare_out_dir(out_dir, job.overwrite)
@@ -318,9 +316,10 @@ def run_job(
             summary = finished_summary(out_dir, ref, fingerprint)
             if summary is not None:
                 done[ref.video_id] = summary
-    order = longest_first([ref for ref in refs if ref.video_id not in done])
+    order = order.without(done)
 
-    progress = Progress(len(refs), order.local_frames, enabled=job.progress is not False,
+    total_frames = sum(order.local_frames.values())
+    progress = Progress(len(refs), total_frames, enabled=job.progress is not False,
                         live=job.progress if job.progress else None)  # fmt: skip
     for summary in done.values():
         progress.video_done(summary)

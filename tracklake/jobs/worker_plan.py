@@ -14,7 +14,9 @@ from dataclasses import dataclass, replace
 
 from tracklake.config import JobConfig, PipelineConfig
 from tracklake.detection.config import default_batch
+from tracklake.jobs.batching import SharedBatcher
 from tracklake.jobs.errors import JobError
+from tracklake.jobs.memory import map_large_allocations
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,25 @@ class WorkerPlan:
         """``pipeline`` with this plan's batch and decode threads."""
         detector = replace(pipeline.detector, batch=self.batch)
         return replace(pipeline, detector=detector, decode_threads=self.decode_threads)
+
+    def load_worker(self, pipeline: PipelineConfig) -> tuple[SharedBatcher, PipelineConfig]:
+        """What one worker process holds, set up in the process that will use it (a Ray
+        actor, or a plain process in ``bench/gpu_throughput.py``): the model behind a
+        batcher its open videos share, and the pipeline each video runs.
+
+        Imports torch: call it in the worker, never in the driver.
+        """
+        import torch
+
+        from tracklake.detection import load_detector
+
+        map_large_allocations()
+        torch.set_num_threads(self.torch_threads)
+        pipeline = self.worker_pipeline(pipeline)
+        detector = SharedBatcher(load_detector(pipeline.inference_detector()), batch=self.batch)
+        # Each video hands over chunks small enough that the open videos fill a pass together.
+        chunk = math.ceil(self.batch / self.videos_at_once)
+        return detector, replace(pipeline, detector=replace(pipeline.detector, batch=chunk))
 
 
 def plan_workers(
