@@ -9,7 +9,12 @@ holds open a file in the session's own temporary folder (every Ray process of th
 logs there, and no other session uses the folder), kills those still alive after a grace
 period, and removes the folder.
 
-Run as ``python -m tracklake.jobs.watchdog SESSION_DIR`` with the pipe as standard input.
+The pipe also closes while a driver that ends normally is still shutting down (Python
+closes files before its last exit handlers run): the watchdog then lets the driver finish
+first and never signals the driver itself.
+
+Run as ``python -m tracklake.jobs.watchdog SESSION_DIR DRIVER_PID`` with the pipe as standard
+input.
 """
 
 from __future__ import annotations
@@ -19,11 +24,13 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import psutil
 
 GRACE_S = 5.0
+_DRIVER_SHUTDOWN_S = 20.0  # Ray's own shutdown of a session, at the driver's exit
 _ROUNDS = 5  # a process can start while others stop (a worker the raylet was starting)
 
 
@@ -34,7 +41,7 @@ def start_watchdog(session_dir: Path) -> subprocess.Popen:
     session must live: closing the pipe (or the caller's end) ends the session.
     """
     return subprocess.Popen(
-        [sys.executable, "-m", __name__, str(session_dir)],
+        [sys.executable, "-m", __name__, str(session_dir), str(os.getpid())],
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,  # nor hold a pipe open that a caller reads to its end
         stderr=subprocess.DEVNULL,
@@ -50,12 +57,13 @@ def _uses(process: psutil.Process, prefix: str) -> bool:
     return any(file.path.startswith(prefix) for file in process.open_files())
 
 
-def session_processes(session_dir: Path) -> list[psutil.Process]:
-    """The live processes of this user that belong to the session in ``session_dir``."""
+def session_processes(session_dir: Path, spared: int | None = None) -> list[psutil.Process]:
+    """The live processes of this user that belong to the session in ``session_dir``, but
+    this one and ``spared``."""
     prefix = os.path.join(session_dir, "")
     found = []
     for process in psutil.process_iter():
-        if process.pid == os.getpid():
+        if process.pid in (os.getpid(), spared):
             continue
         with contextlib.suppress(psutil.Error):
             if process.uids().real == os.getuid() and _uses(process, prefix):
@@ -63,10 +71,11 @@ def session_processes(session_dir: Path) -> list[psutil.Process]:
     return found
 
 
-def end_session(session_dir: Path, grace_s: float = GRACE_S) -> None:
-    """SIGTERM the session's processes, then SIGKILL those still alive ``grace_s`` later."""
+def end_session(session_dir: Path, driver: int | None = None, grace_s: float = GRACE_S) -> None:
+    """SIGTERM the session's processes (never ``driver``), then SIGKILL those still alive
+    ``grace_s`` later."""
     for _ in range(_ROUNDS):
-        processes = session_processes(session_dir)
+        processes = session_processes(session_dir, spared=driver)
         if not processes:
             break
         for process in processes:
@@ -79,10 +88,24 @@ def end_session(session_dir: Path, grace_s: float = GRACE_S) -> None:
         psutil.wait_procs(alive, timeout=grace_s)
 
 
+def _wait_for_exit(pid: int, timeout_s: float) -> None:
+    """Return once ``pid`` has exited (a zombie has: a killed driver's parent may reap it
+    late), or after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return
+        except psutil.NoSuchProcess:
+            return
+        time.sleep(0.1)
+
+
 def main(argv: list[str]) -> None:
-    session_dir = Path(argv[0])
-    sys.stdin.buffer.read()  # returns at end of file: the driver has ended, however it ended
-    end_session(session_dir)
+    session_dir, driver = Path(argv[0]), int(argv[1])
+    sys.stdin.buffer.read()  # returns at end of file: the driver has ended or is ending
+    _wait_for_exit(driver, _DRIVER_SHUTDOWN_S)  # let a driver that is shutting down finish
+    end_session(session_dir, driver)
     shutil.rmtree(session_dir, ignore_errors=True)
 
 
