@@ -6,7 +6,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 import trackeval
-from jobs.cli_runs import tracklake
+from cli_runs import tracklake
 from testkit import MOT15_SEQUENCES, link_sequence
 
 from tracklake.eval.scores import COMBINED, score_results

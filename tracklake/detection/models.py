@@ -1,9 +1,10 @@
-"""Loading a YOLO network: Ultralytics ``.pt`` checkpoints and TorchScript exports.
+"""Loading a YOLO network: Ultralytics ``.pt`` checkpoints, TorchScript and ONNX exports.
 
 A ``.pt`` checkpoint is read by ``checkpoint.load_checkpoint`` (an allow-list: no code from the
 file runs) and its model prepared as ``ultralytics.YOLO`` prepares it, then used as a plain
 ``torch.nn.Module``; a ``.torchscript`` export needs torch alone and carries the same facts
-(task, class names, stride, input size) as JSON metadata inside the file.
+(task, class names, stride, input size) as JSON metadata inside the file; an ``.onnx``
+export runs on ONNX Runtime (``onnx_model``), the fastest of the three on a CPU.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import torch
 
 from tracklake.detection.checkpoint import load_checkpoint
 from tracklake.detection.errors import ModelError
+from tracklake.detection.onnx_model import load_onnx
 
 TASKS = ("detect", "segment", "pose")
 
@@ -27,8 +29,9 @@ class LoadedModel:
     """A YOLO network on its device, with the facts needed to feed it and read its output.
 
     Attributes:
-        network: the ``torch.nn.Module`` (or TorchScript module) in eval mode.
-        format: ``pt`` or ``torchscript``.
+        network: the ``torch.nn.Module`` (or TorchScript module) in eval mode, or an
+            ``OnnxNetwork`` called like one.
+        format: ``pt``, ``torchscript`` or ``onnx``.
         task: ``detect``, ``segment`` or ``pose``.
         class_names: class id -> name, from the checkpoint.
         stride: the largest stride of the network; input sides are multiples of it.
@@ -77,7 +80,7 @@ def load_model(
     """Load the network in ``path`` onto ``device``, in float16 when ``half``.
 
     Args:
-        path: a ``.pt`` checkpoint or a ``.torchscript`` export.
+        path: a ``.pt`` checkpoint, or a ``.torchscript`` or ``.onnx`` export.
         unsafe_load_pickle: read a ``.pt`` file with the plain unpickler, which runs any code
             the file names (see ``checkpoint``).
 
@@ -90,10 +93,13 @@ def load_model(
         model = _load_checkpoint(path, device, unsafe_load_pickle)
     elif suffix == ".torchscript":
         model = _load_torchscript(path, device)
+    elif suffix == ".onnx":
+        model = LoadedModel(**load_onnx(path, device))
+        _check_task(path, model.task)
     else:
         raise ModelError(
             f"{path}: unsupported model format {suffix or '(no suffix)'!r}; tracklake runs "
-            "Ultralytics .pt checkpoints and .torchscript exports"
+            "Ultralytics .pt checkpoints and .torchscript and .onnx exports"
         )
     if half:
         model.network.half()
