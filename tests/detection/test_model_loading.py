@@ -96,7 +96,8 @@ def test_a_missing_file_is_named(tmp_path):
     [
         ("garbage.pt", "is not a PyTorch checkpoint: it is neither a zip archive nor a pickle"),
         ("garbage.torchscript", "is not a TorchScript file"),
-        ("garbage.onnx", "unsupported model format '.onnx'"),
+        ("garbage.onnx", "is not an ONNX model"),
+        ("garbage.engine", "unsupported model format '.engine'"),
     ],
 )
 def test_a_file_that_is_not_a_model_is_refused(name, cause, tmp_path):
