@@ -10,6 +10,10 @@ both on the TUD videos (MOT15 ground truth).
 
     .venv/bin/python bench/end_to_end.py                      # about 4 minutes on 2 CPUs
     .venv/bin/python bench/end_to_end.py --set clip=street-8frames-mpeg4.mp4   # start-up
+    .venv/bin/python bench/end_to_end.py --tracklake-model /tmp/onnx/yolov8n.onnx  # ONNX
+
+(the ONNX export of the shared weights: ``yolo export model=yolov8n.pt format=onnx
+dynamic=True simplify=False``, made in a copy's folder)
 
 Goal (issue 10): >= 1.0x Ultralytics' frames/s and <= 2x its peak PSS on each set.
 """
@@ -47,7 +51,8 @@ def run_set(name: str, videos: list[Path], args: argparse.Namespace, work: Path)
                 "--classes", args.classes, "--tracker", args.tracker]  # fmt: skip
     ours = measure_with_ray(
         [str(BIN / "tracklake"), "track", *map(str, videos), "-o", str(work / name / "ours"),
-         "--model", args.model, "--no-progress", "--overwrite", *settings]
+         "--model", args.tracklake_model or args.model, "--no-progress", "--overwrite",
+         *settings]
     ).check()  # fmt: skip
     theirs = measure(
         [sys.executable, str(ULTRALYTICS_TRACK), args.model, str(work / name / "theirs"),
@@ -93,6 +98,11 @@ def main() -> None:
     parser.add_argument("--conf", default="0.3")
     parser.add_argument("--iou", default="0.5")
     parser.add_argument("--imgsz", default="640")
+    parser.add_argument(
+        "--tracklake-model",
+        help="a model for tracklake only, e.g. an ONNX export of --model (Ultralytics keeps "
+        "--model): measures tracklake's optional CPU runtime against model.track",
+    )
     parser.add_argument("--classes", default="0")
     parser.add_argument("--tracker", default="bytetrack")
     args = parser.parse_args()  # fmt: skip
