@@ -177,3 +177,29 @@ def test_prefetch_bounds_a_stalled_producer():
     assert received == [1]
     assert caught.value.kind == VideoErrorKind.TIMEOUT
     assert time.monotonic() - started < 10
+
+
+def test_a_header_claiming_frames_over_the_limit_fails_before_decoding(shared_videos, tmp_path):
+    """The limit is checked against the header, before any frame is decoded; a hostile file
+    claiming 16384x16384 frames fails the same way under the default limit."""
+    from dataclasses import replace
+
+    from tracklake.config import PipelineConfig
+    from tracklake.detection.config import DetectorConfig
+    from tracklake.io.video import DEFAULT_MAX_FRAME_PIXELS
+    from tracklake.jobs.pipeline import track_video
+    from tracklake.tracking import load_tracker_config
+    from tracklake.types import VideoRef, VideoStatus
+
+    assert 16384 * 16384 > DEFAULT_MAX_FRAME_PIXELS >= 7680 * 4320  # 8K passes
+    path = shared_videos / "TUD-Campus.mp4"
+    with pytest.raises(VideoError) as caught:
+        VideoDecoder(path, max_frame_pixels=640 * 480 - 1)
+    assert caught.value.kind == VideoErrorKind.FRAME_TOO_LARGE
+    assert "640x480" in caught.value.detail and "--max-frame-pixels" in caught.value.detail
+
+    config = PipelineConfig(DetectorConfig(), load_tracker_config("bytetrack"))
+    summary = track_video(
+        VideoRef("campus", str(path)), None, replace(config, max_frame_pixels=1000), tmp_path, {}
+    )
+    assert summary.status == VideoStatus.FAILED and "frame too large" in summary.error

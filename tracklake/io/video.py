@@ -197,13 +197,9 @@ class VideoDecoder:
                     self.path, VideoErrorKind.NO_VIDEO_STREAM, "the file has no video stream"
                 )
             stream = container.streams.video[0]
-            if stream.codec_context is None:
+            if stream.codec_context is None:  # PyAV found no decoder for the codec
                 raise VideoError(
-                    self.path,
-                    VideoErrorKind.UNSUPPORTED_CODEC,
-                    f"no decoder for its {stream.codec_parameters.name!r} video"
-                    if hasattr(stream, "codec_parameters")
-                    else "no decoder for its video codec",
+                    self.path, VideoErrorKind.UNSUPPORTED_CODEC, "no decoder for its video codec"
                 )
             stream.thread_type = "AUTO"
             stream.thread_count = self.num_threads
