@@ -30,40 +30,35 @@ def test_checkpoint_matches_ultralytics_on_every_tud_frame(
 MIN_PAIRED, MAX_MEDIAN_OFFSET = 0.90, 1.5
 
 
-def test_frames_decoded_at_imgsz_320_and_class_filter_agree(
-    yolov8n_config, yolov8n_yolo, shared_videos, decode_video, predict_ultralytics, box_agreement
-):
-    """imgsz 320 scales 640x480 to 320x240 (decoded so) and pads it to 320x256."""
-    settings = {"imgsz": 320, "conf": 0.2, "iou": 0.5, "classes": (0, 2)}
-    detector = load_detector(replace(yolov8n_config, **settings))
-    video, every = shared_videos / "TUD-Stadtmitte.mp4", range(0, 179, 4)
-    scaled = decode_video(video, every, size=detector.input_frame_size((480, 640)))
-
-    ours = detector.detect(scaled, [(480, 640)] * len(scaled))
-    theirs = predict_ultralytics(yolov8n_yolo, decode_video(video, every), **settings)
-
-    assert scaled.shape[1:3] == (240, 320)
-    assert detector.letterbox((480, 640)).input_size == (256, 320)
-    assert sum(map(len, theirs)) > 4 * len(theirs)
-    paired, offset = box_agreement(ours, theirs)
-    assert paired >= MIN_PAIRED and offset <= MAX_MEDIAN_OFFSET
-
-
-def test_1080p_frames_decoded_at_the_models_size_agree(
-    yolov8n_detector, yolov8n_yolo, shared_videos, decode_video, predict_ultralytics,
-    box_agreement,
+@pytest.mark.parametrize(
+    ("video", "every", "settings", "scaled_size", "input_size", "per_frame"),
+    [
+        # imgsz 320 scales 640x480 to 320x240 (decoded so) and pads it to 320x256
+        ("TUD-Stadtmitte.mp4", range(0, 179, 4),
+         {"imgsz": 320, "conf": 0.2, "iou": 0.5, "classes": (0, 2)}, (240, 320), (256, 320), 4),
+        # 1920x1080 is decoded as 640x360 and gets 12 rows of padding above and below
+        ("pedestrians-1080p.mp4", range(0, 302, 25), {}, (360, 640), (384, 640), 5),
+    ],
+    ids=["TUD-imgsz-320-classes", "1080p"],
+)  # fmt: skip
+def test_frames_decoded_at_the_models_size_agree(
+    video, every, settings, scaled_size, input_size, per_frame, yolov8n_config, yolov8n_yolo,
+    shared_videos, decode_video, predict_ultralytics, box_agreement,
 ):  # fmt: skip
-    """1920x1080 is decoded as 640x360 and gets 12 rows of padding above and below; boxes
-    come back in 1080p pixels."""
-    video, every = shared_videos / "pedestrians-1080p.mp4", range(0, 302, 25)
-    scaled = decode_video(video, every, size=yolov8n_detector.input_frame_size((1080, 1920)))
+    """Boxes of frames decoded at the model's size come back in original pixels, close to
+    Ultralytics' on the full-size frames."""
+    detector = load_detector(replace(yolov8n_config, **settings))
+    path = shared_videos / video
+    original = decode_video(path, every)
+    frame_size = original.shape[1:3]
+    scaled = decode_video(path, every, size=detector.input_frame_size(frame_size))
 
-    ours = yolov8n_detector.detect(scaled, [(1080, 1920)] * len(scaled))
-    theirs = predict_ultralytics(yolov8n_yolo, decode_video(video, every))
+    ours = detector.detect(scaled, [frame_size] * len(scaled))
+    theirs = predict_ultralytics(yolov8n_yolo, original, **settings)
 
-    assert scaled.shape[1:3] == (360, 640)
-    assert yolov8n_detector.letterbox((1080, 1920)).input_size == (384, 640)
-    assert sum(map(len, theirs)) > 5 * len(theirs)
+    assert scaled.shape[1:3] == scaled_size
+    assert detector.letterbox(frame_size).input_size == input_size
+    assert sum(map(len, theirs)) > per_frame * len(theirs)
     paired, offset = box_agreement(ours, theirs)
     assert paired >= MIN_PAIRED and offset <= MAX_MEDIAN_OFFSET
 

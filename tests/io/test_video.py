@@ -5,13 +5,19 @@ from __future__ import annotations
 import os
 import threading
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
+from tracklake.config import PipelineConfig
+from tracklake.detection.config import DetectorConfig
 from tracklake.io.errors import VideoError, VideoErrorKind
 from tracklake.io.prefetch import prefetch
-from tracklake.io.video import VideoDecoder
+from tracklake.io.video import DEFAULT_MAX_FRAME_PIXELS, VideoDecoder
+from tracklake.jobs.pipeline import track_video
+from tracklake.tracking import load_tracker_config
+from tracklake.types import VideoRef, VideoStatus
 
 SHARED_VIDEOS = {
     # name: (frames, width, height, fps), as ../shared/README.md lists them
@@ -182,15 +188,6 @@ def test_prefetch_bounds_a_stalled_producer():
 def test_a_header_claiming_frames_over_the_limit_fails_before_decoding(shared_videos, tmp_path):
     """The limit is checked against the header, before any frame is decoded; a hostile file
     claiming 16384x16384 frames fails the same way under the default limit."""
-    from dataclasses import replace
-
-    from tracklake.config import PipelineConfig
-    from tracklake.detection.config import DetectorConfig
-    from tracklake.io.video import DEFAULT_MAX_FRAME_PIXELS
-    from tracklake.jobs.pipeline import track_video
-    from tracklake.tracking import load_tracker_config
-    from tracklake.types import VideoRef, VideoStatus
-
     assert 16384 * 16384 > DEFAULT_MAX_FRAME_PIXELS >= 7680 * 4320  # 8K passes
     path = shared_videos / "TUD-Campus.mp4"
     with pytest.raises(VideoError) as caught:

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from tracklake.detection.errors import ModelError
+from tracklake.messages import first_line
 
 
 class OnnxNetwork:
@@ -71,8 +72,7 @@ def load_onnx(path: Path, device: torch.device) -> dict[str, Any]:
             str(path), options, providers=["CPUExecutionProvider"]
         )
     except Exception as error:  # ONNX Runtime raises its own, unexported error types
-        first = (str(error).splitlines() or [type(error).__name__])[0]
-        raise ModelError(f"{path} is not an ONNX model: {first}") from None
+        raise ModelError(f"{path} is not an ONNX model: {first_line(error)}") from None
     metadata = session.get_modelmeta().custom_metadata_map
     if "names" not in metadata or "task" not in metadata:
         raise ModelError(

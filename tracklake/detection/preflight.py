@@ -18,6 +18,7 @@ from typing import Any
 
 from tracklake.detection.config import DetectorConfig
 from tracklake.detection.errors import DeviceError, ModelError
+from tracklake.messages import first_line
 
 _ERRORS: dict[str, type[Exception]] = {"model": ModelError, "device": DeviceError}
 
@@ -86,11 +87,6 @@ def _facts(model: str, device: str | None, unsafe_load_pickle: bool) -> ModelFac
     return ModelFacts(str(path.resolve()), file_sha256(path), loaded.task, loaded.class_names)
 
 
-def _first_line(error: Exception) -> str:
-    """The error's message as one line (torch's own messages run to paragraphs)."""
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
-
-
 def main(argument: str) -> None:
     """The child: answer for the request in ``argument`` (JSON) on stdout."""
     # Only the answer goes to stdout; what torch and Ultralytics print goes to stderr.
@@ -100,9 +96,9 @@ def main(argument: str) -> None:
     try:
         answer = {"facts": asdict(_facts(**json.loads(argument)))}
     except ModelError as error:
-        answer = {"error": _first_line(error), "kind": "model"}
+        answer = {"error": first_line(error), "kind": "model"}
     except DeviceError as error:
-        answer = {"error": _first_line(error), "kind": "device"}
+        answer = {"error": first_line(error), "kind": "device"}
     with os.fdopen(answer_fd, "w") as out:
         json.dump(answer, out)
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from tracklake.io.errors import VideoError, VideoErrorKind
 from tracklake.io.mp4_boxes import read_box_layout
+from tracklake.messages import first_line
 
 DEFAULT_DECODE_THREADS = 2
 # 8K DCI; a header claiming more is far more likely hostile or broken than real footage.
@@ -97,17 +98,13 @@ def check_readable_file(path: str | Path) -> None:
         raise VideoError(path, VideoErrorKind.EMPTY, "the file is 0 bytes")
 
 
-def _first_line(error: BaseException) -> str:
-    return (str(error).splitlines() or [type(error).__name__])[0]
-
-
 def _ffmpeg_reason(error: BaseException) -> str:
     """FFmpeg's reason without PyAV's errno and file name: ``Invalid data found ...``."""
     import av
 
     if isinstance(error, av.error.FFmpegError) and error.strerror:
         return str(error.strerror)
-    return _first_line(error)
+    return first_line(error)
 
 
 def _open_error(path: str, error: BaseException) -> VideoError:
