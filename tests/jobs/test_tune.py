@@ -9,6 +9,7 @@ from cli_runs import tracklake
 from tracklake.eval.run_eval import score_run
 from tracklake.eval.scores import COMBINED
 from tracklake.jobs.retrack import retrack_run
+from tracklake.jobs.tune import SEARCH_SPACES
 from tracklake.tracking import load_tracker_config
 
 pytestmark = pytest.mark.slow
@@ -29,9 +30,10 @@ def test_tuned_tracker_scores_at_least_the_defaults(mot15_run, mot15_dataset, tm
     assert len(trials) == 4
     assert trials[0]["HOTA"] == max(trial["HOTA"] for trial in trials)
     defaults = load_tracker_config("bytetrack")
-    default_trial = [t for t in trials if t["track_buffer"] == 30 and t["match_thresh"] == 0.8]
+    searched = list(SEARCH_SPACES["bytetrack"])
+    default_trial = [t for t in trials if all(t[k] == getattr(defaults, k) for k in searched)]
     assert len(default_trial) == 1
-    assert result.stdout.splitlines()[0].split()[0] == "track_high_thresh"
+    assert result.stdout.splitlines()[0].split()[0] == searched[0]
 
     config = load_tracker_config(tuned / "bytetrack-tuned.yaml")
     assert config.track_buffer == trials[0]["track_buffer"]
