@@ -153,7 +153,7 @@ class Detector:
             letterbox = self.letterbox(original)
             for start in range(0, len(indices), self.batch):
                 chunk = indices[start : start + self.batch]
-                batch = np.stack([frames[i] for i in chunk])
+                batch = _gather(frames, chunk)
                 for index, detections in zip(
                     chunk, self._detect_batch(batch, letterbox), strict=True
                 ):
@@ -188,3 +188,11 @@ class Detector:
             extras["masks_rle"] = encode_rle(masks)
         rows = rows.cpu().numpy()
         return Detections(rows[:, :4], rows[:, 4], rows[:, 5], extras)
+
+
+def _gather(frames: Sequence[np.ndarray] | np.ndarray, indices: list[int]) -> np.ndarray:
+    """``(len(indices), h, w, 3)`` uint8: the frames at ``indices`` (ascending, one shape);
+    a view, not a copy, when ``frames`` is one array and the indices are consecutive."""
+    if isinstance(frames, np.ndarray) and indices[-1] - indices[0] == len(indices) - 1:
+        return frames[indices[0] : indices[-1] + 1]
+    return np.stack([frames[i] for i in indices])

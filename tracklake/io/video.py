@@ -258,23 +258,22 @@ class VideoDecoder:
         """
         if batch_size < 1 or vid_stride < 1:
             raise ValueError(f"batch_size and vid_stride must be >= 1: {batch_size}, {vid_stride}")
-        size = size or (self.info.width, self.info.height)
+        width, height = size or (self.info.width, self.info.height)
         with self._open() as (container, stream):
             damage = _StreamDamage()
-            pending: list[tuple[np.ndarray, int, float]] = []
+            batch = _BatchBuilder(batch_size, (height, width))
             delivered = 0
             for index, frame in enumerate(_decode_frames(container, stream, damage)):
                 if index % vid_stride:
                     continue
-                rgb = _rgb(frame, size)
-                pending.append((rgb, index, self._time_s(frame, stream, index)))
-                if len(pending) == batch_size:
-                    yield _batch(pending)
-                    delivered += len(pending)
-                    pending = []
-            if pending:
-                yield _batch(pending)
-                delivered += len(pending)
+                _write_rgb(frame, batch.next_row())
+                batch.add(index, self._time_s(frame, stream, index))
+                if batch.full:
+                    yield batch.take()
+                    delivered += batch_size
+            if batch.count:
+                delivered += batch.count
+                yield batch.take()
         problem = damage.describe()
         if self.cut_short:
             stopped = f"{self.cut_short}; decoding stopped after frame {delivered - 1}"
@@ -347,21 +346,61 @@ def _decode_frames(container: Any, stream: Any, damage: _StreamDamage) -> Iterat
         damage.packet_lost(error, decoded)
 
 
-def _rgb(frame: Any, size: tuple[int, int]) -> np.ndarray:
-    """``(height, width, 3)`` uint8 RGB of ``frame``, upright, at ``size = (width, height)``."""
+def _write_rgb(frame: Any, out: np.ndarray) -> None:
+    """Convert ``frame`` to RGB, upright, at ``out``'s size, straight into ``out``
+    (``(height, width, 3)`` uint8): one copy out of FFmpeg's buffer, none in between."""
     turns = _quarter_turns(frame)
-    width, height = size if turns % 2 == 0 else size[::-1]
-    if (width, height) == (frame.width, frame.height):
-        pixels = frame.to_ndarray(format="rgb24")
-    else:
-        # Area averaging keeps detections closest to Ultralytics' full-size frames resized by
-        # OpenCV (BENCHMARKS.md, "Decoding at the model's size"), and is faster than bilinear.
-        pixels = frame.to_ndarray(format="rgb24", width=width, height=height, interpolation="AREA")
-    return np.ascontiguousarray(np.rot90(pixels, turns)) if turns else pixels
+    height, width = out.shape[:2] if turns % 2 == 0 else out.shape[1::-1]
+    # Area averaging keeps detections closest to Ultralytics' full-size frames resized by
+    # OpenCV (BENCHMARKS.md, "Decoding at the model's size"), and is faster than bilinear.
+    scaled = (width, height) != (frame.width, frame.height)
+    interpolation = "AREA" if scaled else None
+    rgb = frame.reformat(format="rgb24", width=width, height=height, interpolation=interpolation)
+    plane = rgb.planes[0]
+    rows = np.frombuffer(plane, np.uint8).reshape(height, plane.line_size)
+    pixels = rows[:, : width * 3].reshape(height, width, 3)
+    out[...] = np.rot90(pixels, turns) if turns else pixels
 
 
-def _batch(pending: list[tuple[np.ndarray, int, float]]) -> FrameBatch:
-    frames, indices, times_s = zip(*pending, strict=True)
-    return FrameBatch(
-        np.stack(frames), np.asarray(indices, np.int64), np.asarray(times_s, np.float64)
-    )
+class _BatchBuilder:
+    """The frames of the batch being decoded, written in place into one new array.
+
+    Each batch gets its own array: a caller may keep a batch while the next is decoded.
+    """
+
+    def __init__(self, size: int, frame_shape: tuple[int, int]) -> None:
+        self._size = size
+        self._frame_shape = frame_shape
+        self._start()
+
+    def _start(self) -> None:
+        self._frames = np.empty((self._size, *self._frame_shape, 3), np.uint8)
+        self._indices: list[int] = []
+        self._times_s: list[float] = []
+
+    @property
+    def count(self) -> int:
+        return len(self._indices)
+
+    @property
+    def full(self) -> bool:
+        return self.count == self._size
+
+    def next_row(self) -> np.ndarray:
+        """``(H, W, 3)`` uint8: where the next frame goes."""
+        return self._frames[self.count]
+
+    def add(self, index: int, time_s: float) -> None:
+        """Record the frame just written to ``next_row``."""
+        self._indices.append(index)
+        self._times_s.append(time_s)
+
+    def take(self) -> FrameBatch:
+        """The frames added so far, as one batch; the builder starts a new one."""
+        batch = FrameBatch(
+            self._frames[: self.count],
+            np.asarray(self._indices, np.int64),
+            np.asarray(self._times_s, np.float64),
+        )
+        self._start()
+        return batch

@@ -20,7 +20,7 @@ from tracklake.types import Detections
 
 @dataclass
 class _Request:
-    frames: Sequence[np.ndarray]
+    frames: Sequence[np.ndarray] | np.ndarray
     frame_sizes: Sequence[tuple[int, int]] | None
     done: threading.Event = field(default_factory=threading.Event)
     detections: list[Detections] | None = None
@@ -64,7 +64,7 @@ class SharedBatcher:
         The calling thread either waits while another runs a pass that includes its frames,
         or runs the next pass itself for whichever requests are at the front of the queue.
         """
-        request = _Request(list(frames), frame_sizes)
+        request = _Request(frames, frame_sizes)
         with self._lock:
             self._pending.append(request)
             self._lock.notify_all()
@@ -97,7 +97,12 @@ class SharedBatcher:
         return taken
 
     def _run(self, requests: list[_Request]) -> None:
-        frames = [frame for request in requests for frame in request.frames]
+        # A lone request goes through as it came: an (N, h, w, 3) array is not copied again.
+        frames = (
+            requests[0].frames
+            if len(requests) == 1
+            else [frame for request in requests for frame in request.frames]
+        )
         frame_sizes = [
             size
             for request in requests
