@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from testkit import REPO_ROOT
 
 from tracklake.cli import main
-from tracklake.query import connect
+from tracklake.sql import connect
 
 DOC = REPO_ROOT / "docs" / "queries.md"
 RECIPE = re.compile(r"<!-- recipe: (\w+) -->\n```(sql|python)\n(.*?)```", re.DOTALL)

@@ -1,3 +1,34 @@
-"""tracklake: batch multi-object tracking for video archives."""
+"""tracklake: batch multi-object tracking for video archives.
+
+The Python API (``tracklake.api``), one function per command::
+
+    import tracklake
+
+    result = tracklake.track("videos/", "runs/street", conf=0.3, classes="person,car")
+    people = tracklake.query("runs/street", "SELECT count(*) FROM track_summary")
+
+The functions are imported on first use, so ``import tracklake`` loads neither Ray nor torch.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+__all__ = ["__version__", "evaluate", "probe", "query", "retrack", "track", "tune"]
+
+if TYPE_CHECKING:
+    from tracklake.api import evaluate, probe, query, retrack, track, tune
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:  # an API function: __version__ is found without asking
+        from tracklake import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'tracklake' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -3,7 +3,8 @@
 ``tracks`` reads every ``OUT/tracks/*.parquet`` (columns by name, so files with and without
 extras such as ``keypoints`` mix), ``videos`` reads ``OUT/videos.parquet`` and
 ``track_summary`` reads ``OUT/track_summary.parquet`` (built in memory when a run predates
-it). DuckDB is an optional dependency (``tracklake[query]``), imported here only.
+it). ``tracklake.query()`` runs a statement on them. DuckDB is an optional dependency
+(``tracklake[query]``), imported only where a run is queried.
 """
 
 from __future__ import annotations
@@ -76,16 +77,3 @@ def format_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str)
     if fmt == "table":
         return aligned_table(columns, rows)
     raise ValueError(f"unknown format {fmt!r}: one of {', '.join(FORMATS)}")
-
-
-def run_query(out_dir: str | Path, sql: str, fmt: str = "table") -> str:
-    """Run ``sql`` against the views of run ``out_dir``; its result as text (``""`` if none).
-
-    Raises:
-        FileNotFoundError: ``out_dir`` is not a run's output folder.
-        duckdb.Error: the statement failed (its message says why).
-    """
-    relation = connect(out_dir).sql(sql)
-    if relation is None:  # a statement without a result, e.g. COPY ... TO
-        return ""
-    return format_rows(relation.columns, relation.fetchall(), fmt)

@@ -1,0 +1,186 @@
+"""``tracklake probe`` and ``tracklake track``: over ``tracklake.probe`` and ``tracklake.track``."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from tracklake import api
+from tracklake.cli.options import address_option, api_option, apply_all, tracker_option
+from tracklake.config import SCALE_AT
+from tracklake.io.store import is_disk_full
+from tracklake.jobs.errors import JobError
+
+EXIT_SOME_FAILED = 1
+EXIT_OUT_FULL = 3
+
+
+@click.command()
+@click.argument("sources", nargs=-1, required=True)
+@api_option(api.probe, "threads", "--threads", help="FFmpeg decoding threads.")
+def probe(sources: tuple[str, ...], threads: int) -> None:
+    """List the videos SOURCES name, with their frames, fps and size, or why they fail.
+
+    Opens every video without decoding it: a dry run of what `tracklake track` would
+    process. Exits with 1 when any video cannot be opened.
+    """
+    try:
+        results = api.probe(sources, threads=threads)
+    except ValueError as error:  # a source that names nothing, a bad manifest or dataset
+        raise click.UsageError(str(error)) from None
+    failures = 0
+    for result in results:
+        ref, info = result.ref, result.info
+        if info is None:
+            failures += 1
+            click.echo(f"{ref.video_id}\tFAILED\t{result.error}")
+        else:
+            click.echo(
+                f"{ref.video_id}\t{info.frames} frames\t{info.fps:.3f} fps\t"
+                f"{info.width}x{info.height}\t{info.duration_s:.2f} s\t{ref.path}"
+                + (f"\tPARTIAL: {result.warning}" if result.warning else "")
+            )
+    click.echo(f"{len(results)} videos, {failures} cannot be opened", err=True)
+    sys.exit(EXIT_SOME_FAILED if failures else 0)
+
+
+def track_option(name: str, *flags: str, **attributes: Any) -> Any:
+    """An option of ``track`` for the parameter ``name`` of ``tracklake.track``."""
+    return api_option(api.track, name, *flags, **attributes)
+
+
+detector_options = apply_all(
+    [
+        track_option("model", "--model",
+                     help="A .pt, .torchscript or .onnx file, or a name looked up in "
+                     "$TRACKLAKE_WEIGHTS_DIR and Ultralytics' weights folder."),
+        track_option("conf", "--conf", type=click.FloatRange(0, 1),
+                     help="Minimum detection confidence: the detector's threshold."),
+        track_option("iou", "--iou", type=click.FloatRange(0, 1), help="NMS IoU threshold."),
+        track_option("classes", "--classes",
+                     help="Keep only these classes: ids or names, comma-separated "
+                     "(e.g. 'person,car' or '0,2')."),
+        track_option("imgsz", "--imgsz", type=click.IntRange(32),
+                     help="Network input size (longer side), pixels."),
+        track_option("max_det", "--max-det", type=click.IntRange(1),
+                     help="Most detections per frame."),
+        track_option("batch", "--batch", type=click.IntRange(1),
+                     help="Frames per forward pass. Default: 64 on a GPU, 4 on a CPU "
+                     "(batching does not pay on a CPU)."),
+        track_option("half", "--half/--no-half", help="float16 inference on a GPU."),
+        track_option("device", "--device", help="auto (first GPU, else CPU), cpu, cuda, cuda:N."),
+    ]
+)  # fmt: skip
+
+tracking_options = apply_all(
+    [
+        tracker_option(api.track),
+        track_option("vid_stride", "--vid-stride", type=click.IntRange(1),
+                     help="Track every n-th frame."),
+        track_option("decode_threads", "--decode-threads", type=click.IntRange(1),
+                     help="FFmpeg threads per video. Default: 1 on a CPU worker (its cores run "
+                     "the model), 2 on a GPU worker."),
+        track_option("scale_at", "--scale-at", type=click.Choice(SCALE_AT),
+                     help="Where frames are scaled to the model's input: 'decode' (FFmpeg "
+                     "scales while decoding; full-size frames are never held) or 'model' "
+                     "(full-size frames scaled by the detector, as Ultralytics does)."),
+        track_option("decode_buffer_mb", "--decode-buffer-mb", type=click.IntRange(1),
+                     help="Most MB of decoded frames held ahead of the model per open video "
+                     "(at least one frame)."),
+        track_option("max_frame_pixels", "--max-frame-pixels", type=click.IntRange(1),
+                     help="A video whose header claims larger frames fails before decoding."),
+    ]
+)  # fmt: skip
+
+job_options = apply_all(
+    [
+        address_option(api.track),
+        track_option("workers", "--workers", type=click.IntRange(1),
+                     help="Worker processes, each holding one model. Default: one per GPU, or "
+                     "one per node without GPUs."),
+        track_option("gpus_per_worker", "--gpus-per-worker", type=click.FloatRange(0),
+                     help="GPUs per worker. Default: 1 where the cluster has GPUs, else 0."),
+        track_option("videos_per_worker", "--videos-per-worker", type=click.IntRange(1),
+                     help="Videos each worker tracks at once, sharing its forward passes. "
+                     "Default: 4 on a GPU worker, 1 on a CPU worker."),
+        track_option("resume", "--resume/--no-resume",
+                     help="Skip videos a previous run into OUT finished with the same file and "
+                     "settings."),
+        track_option("overwrite", "--overwrite", is_flag=True,
+                     help="Delete OUT's previous tracks first and process every video."),
+        track_option("fail_fast", "--fail-fast", is_flag=True,
+                     help="Stop at the first failed video."),
+        track_option("progress", "--progress/--no-progress",
+                     help="Progress bar (default: on a terminal) or periodic lines."),
+    ]
+)  # fmt: skip
+
+
+class RunError(click.ClickException):
+    """A run that cannot start: one line on stderr and a usage error's exit code, 2, without
+    the usage text (the command line itself was fine)."""
+
+    exit_code = click.UsageError.exit_code
+
+
+@click.command()
+@click.argument("sources", nargs=-1, required=True)
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
+              help="Output folder: tracks/, videos.parquet, run.json.")  # fmt: skip
+@track_option("save_detections", "--save-detections", is_flag=True,
+              help="Also write every frame's detections, down to a score of 0.05, to "
+              "OUT/detections/<video>.parquet, for retrack and tune. The tracks do not "
+              "change.")  # fmt: skip
+@detector_options
+@track_option("unsafe_load_pickle", "--unsafe-load-pickle", is_flag=True,
+              help="Unpickle a .pt model without the allow-list of model classes: any "
+              "code inside the file runs, on this machine and on every worker. Only for files "
+              "you trust. By default a checkpoint that would call anything else is "
+              "refused.")  # fmt: skip
+@tracking_options
+@job_options
+def track(sources: tuple[str, ...], output: Path, **options: Any) -> None:
+    """Detect and track every object in the videos SOURCES name; write Parquet to OUT.
+
+    A MOTChallenge dataset folder (sequences with seqinfo.ini, as videos or img1/ frames)
+    is a SOURCE too: each sequence becomes a video named after it.
+
+    One tracker per video, fed its frames in order: track ids start at 1 in every video.
+    Exits 0 when every video is ok, 1 when some failed or are partial (the summary names
+    them), 2 on a usage error, 3 when OUT ran out of space (the job stops; every video
+    finished so far is kept, and the same command resumes after space is freed).
+    """
+    if options["unsafe_load_pickle"]:
+        click.echo(
+            f"Warning: --unsafe-load-pickle: {options['model']} is unpickled without the "
+            "allow-list; any code inside it runs, here and on every worker. Use it only for "
+            "files you trust.",
+            err=True,
+        )
+    try:
+        result = api.track(sources, output, **options)
+    # Bad sources, manifests, settings, output folder, model, classes, device: one line.
+    except (JobError, ValueError) as error:
+        raise RunError(str(error)) from None
+    except OSError as error:
+        if not is_disk_full(error):
+            raise
+        _exit_out_full(output, ())
+    if result.out_full:
+        _exit_out_full(output, result.unwritten)
+    sys.exit(0 if result.all_ok else EXIT_SOME_FAILED)
+
+
+def _exit_out_full(output: Path, unwritten: Sequence[str]) -> NoReturn:
+    """Say in one line that ``OUT`` is full and how to go on, and exit ``EXIT_OUT_FULL``."""
+    lost = f"; {' and '.join(unwritten)} not written" if unwritten else ""
+    click.echo(
+        f"Error: no space left on OUT ({output}): the job stopped{lost}. Free space and run "
+        "the same command again: it resumes, skipping the videos already finished.",
+        err=True,
+    )
+    sys.exit(EXIT_OUT_FULL)
