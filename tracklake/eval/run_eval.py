@@ -13,6 +13,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from tracklake.eval.scores import score_results
+from tracklake.eval.time_split import split_in_time
 from tracklake.io.mot import export_mot
 from tracklake.io.mot_dataset import read_dataset
 from tracklake.io.store import tracks_path, write_parquet_atomically
@@ -33,8 +34,12 @@ class RunScores:
     unmatched: list[str]
 
 
-def score_run(out_dir: str | Path, dataset: str | Path, class_name: str = "person") -> RunScores:
-    """Score the tracks of ``class_name`` in run ``out_dir`` against ``dataset``.
+def score_run(
+    out_dir: str | Path, dataset: str | Path, class_name: str = "person", time_parts: int = 1
+) -> RunScores:
+    """Score the tracks of ``class_name`` in run ``out_dir`` against ``dataset``; with
+    ``time_parts`` above 1, each sequence is scored as that many parts of consecutive frames
+    (``eval.time_split``).
 
     Raises:
         DatasetError: ``dataset`` is not a MOTChallenge dataset.
@@ -53,6 +58,8 @@ def score_run(out_dir: str | Path, dataset: str | Path, class_name: str = "perso
         for sequence in matched:
             results[sequence.name] = Path(temp) / f"{sequence.name}.txt"
             export_mot(tracks_path(out_dir, sequence.name), results[sequence.name], class_name)
+        if time_parts > 1:
+            matched, results = split_in_time(matched, results, time_parts, Path(temp) / "parts")
         table = score_results(matched, results)
     return RunScores(table, unmatched)
 

@@ -1,12 +1,14 @@
-"""Tuning a tracker to labelled footage with Ray Tune: ``tracklake tune``.
+"""Tuning trackers to labelled footage with Ray Tune: ``tracklake tune``.
 
 Each trial retracks the saved detections of a run (``track --save-detections``) with one
-choice of the tracker's thresholds and buffer and scores the tracks against the dataset's
-ground truth (TrackEval); the search maximises one metric of the combined sequences (HOTA by
-default). The first trial is the tracker's defaults, so the best configuration never scores
-below them. Trials run on the embedded Ray or on a cluster (``address``); the saved
-detections travel through the object store, the dataset is read where a trial runs, so on a
-cluster it must lie on a shared path.
+configuration and scores the tracks against the dataset's ground truth (TrackEval), sequence
+by sequence and combined. The configurations are the tracker's defaults, then random draws
+from its search space (``jobs.tune_space``). The trial to use is chosen by a rule that is
+cross-validated over the sequences (``jobs.tune_cv``; a dataset of one sequence is cut into
+``TIME_PARTS`` parts of time), which says what tuning gains on footage it was not tuned on; the
+defaults are kept when that held-out gain is not positive. Trials run on the embedded Ray or
+on a cluster (``address``); the saved detections travel through the object store, the dataset
+is read where a trial runs, so on a cluster it must lie on a shared path.
 """
 
 from __future__ import annotations
@@ -19,83 +21,180 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
-from ray import tune
 
 from tracklake.eval.run_eval import score_run
 from tracklake.eval.scores import COMBINED
 from tracklake.io.detection_store import SavedDetections
-from tracklake.jobs.driver import start_ray
 from tracklake.jobs.retrack import check_conf, retrack_video
-from tracklake.tracking import TrackerConfig
+from tracklake.jobs.tune_cv import CrossValidation, cross_validate
+from tracklake.jobs.tune_space import draw_trials, searched_keys
+from tracklake.tracking import TrackerConfig, load_tracker_config
+from tracklake.tracking.config import TRACKER_TYPES
 
 TUNABLE_METRICS = ("HOTA", "DetA", "AssA", "MOTA", "IDF1")
-_COMMON_SPACE = {
-    "track_high_thresh": tune.quniform(0.2, 0.7, 0.01),
-    "track_low_thresh": tune.quniform(0.05, 0.3, 0.01),
-    "new_track_thresh": tune.quniform(0.2, 0.8, 0.01),
-    "match_thresh": tune.quniform(0.5, 0.95, 0.01),
-    "track_buffer": tune.randint(5, 121),
-}
-SEARCH_SPACES = {
-    "bytetrack": _COMMON_SPACE,
-    "botsort": {**_COMMON_SPACE, "proximity_thresh": tune.quniform(0.2, 0.8, 0.01)},
-    "ocsort": {
-        **_COMMON_SPACE,
-        "inertia": tune.quniform(0.05, 0.5, 0.01),
-        "delta_t": tune.randint(1, 6),
-    },
-}
+SCORE_COLUMNS = (*TUNABLE_METRICS, "IDSW")
+# Folds a dataset of one sequence is cut into, in time.
+TIME_PARTS = 3
+ALL_TRACKERS = "all"
+TRIALS_FILE = "trials.parquet"
+_KEY_SEPARATOR = "|"  # a trial reports "<sequence>|<column>"
 
 
 @dataclass(frozen=True)
 class TuneResult:
-    """What a search found.
+    """What tuning one tracker found.
 
     Attributes:
-        best: the best tracker configuration.
-        best_score: its ``metric`` on the combined sequences.
-        default_score: the defaults' ``metric`` (the first trial).
-        trials: one row per trial, best first: the searched keys, then every metric.
+        metric: the score maximised (one of ``TUNABLE_METRICS``).
+        configs: the configurations tried; ``configs[0]`` the defaults.
+        combined: ``(T,)`` float64, each configuration's ``metric`` on all sequences
+            combined: the tuning score.
+        cv: the cross-validation of the choice over the folds (the sequences, or the parts of
+            one sequence), scored by ``metric``.
+        trials: one row per trial, best tuning score first (see ``trials_table``).
     """
 
-    best: TrackerConfig
-    best_score: float
-    default_score: float
+    metric: str
+    configs: tuple[TrackerConfig, ...]
+    combined: np.ndarray
+    cv: CrossValidation
     trials: pa.Table
 
+    @property
+    def tracker_type(self) -> str:
+        return self.configs[0].tracker_type
 
-def _trial_config(base: TrackerConfig, params: dict[str, Any]) -> TrackerConfig:
-    """``base`` with the sampled ``params``, cast to the fields' types (Tune samples numpy
-    numbers) and thresholds rounded to 3 decimals."""
-    values = {}
-    for key, value in params.items():
-        kind = type(getattr(base, key))
-        values[key] = round(float(value), 3) if kind is float else kind(value)
-    return dataclasses.replace(base, **values)
+    @property
+    def defaults(self) -> TrackerConfig:
+        return self.configs[0]
+
+    @property
+    def best(self) -> TrackerConfig:
+        """The configuration to use: the chosen trial, or the defaults when tuning does not
+        gain held out."""
+        return self.configs[self.cv.chosen]
+
+    @property
+    def best_score(self) -> float:
+        """``best``'s tuning score (on the sequences it was chosen on)."""
+        return float(self.combined[self.cv.chosen])
+
+    @property
+    def default_score(self) -> float:
+        """The defaults' tuning score."""
+        return float(self.combined[0])
+
+
+def trackers_to_tune(tracker: str | Path) -> list[TrackerConfig]:
+    """``all``: the defaults of every registered tracker; else the one configuration named
+    (a short name or a YAML, as ``--tracker`` takes)."""
+    if str(tracker) == ALL_TRACKERS:
+        return [load_tracker_config(name) for name in TRACKER_TYPES]
+    return [load_tracker_config(tracker)]
 
 
 def score_tracker(
-    saved: Sequence[SavedDetections], dataset: str, tracker: TrackerConfig, conf: float | None
-) -> dict[str, float]:
-    """The tunable metrics and ``IDSW``, combined, when ``tracker`` tracks ``saved``."""
+    saved: Sequence[SavedDetections],
+    dataset: str | Path,
+    tracker: TrackerConfig,
+    conf: float | None,
+    time_parts: int = 1,
+) -> pa.Table:
+    """The scores (``eval.scores.SCORE_SCHEMA``) when ``tracker`` tracks ``saved``: one row
+    per sequence (per part with ``time_parts`` above 1), then ``COMBINED``."""
     with tempfile.TemporaryDirectory(prefix="tracklake-trial-") as out_dir:
         for video in saved:
             retrack_video(video, out_dir, tracker, conf)
-        table = score_run(out_dir, dataset).table
-    combined = table.filter(pc.equal(table["sequence"], COMBINED)).to_pylist()[0]
-    return {**{name: float(combined[name]) for name in TUNABLE_METRICS}, "IDSW": combined["IDSW"]}
+        return score_run(out_dir, dataset, time_parts=time_parts).table
 
 
 def _run_trial(
     params: dict[str, Any],
-    base: TrackerConfig,
+    configs: list[TrackerConfig],
     saved: list[SavedDetections],
     dataset: str,
     conf: float | None,
+    time_parts: int,
 ) -> dict[str, float]:
-    return score_tracker(saved, dataset, _trial_config(base, params), conf)
+    table = score_tracker(saved, dataset, configs[params["trial"]], conf, time_parts)
+    return {
+        f"{row['sequence']}{_KEY_SEPARATOR}{column}": float(row[column])
+        for row in table.to_pylist()
+        for column in SCORE_COLUMNS
+    }
+
+
+def _run_trials(
+    configs: list[TrackerConfig],
+    saved: list[SavedDetections],
+    dataset: str | Path,
+    conf: float | None,
+    time_parts: int,
+) -> list[dict[str, float]]:
+    """Each configuration's ``_run_trial`` scores, as Ray Tune trials, in ``configs``' order."""
+    from ray import tune
+
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # no experiment banner on stdout
+    trial = tune.with_parameters(
+        _run_trial, configs=configs, saved=saved, dataset=str(dataset), conf=conf,
+        time_parts=time_parts,
+    )  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="tracklake-tune-") as storage:
+        grid = tune.Tuner(
+            trial,
+            param_space={"trial": tune.grid_search(list(range(len(configs))))},
+            run_config=tune.RunConfig(storage_path=storage, name="tune", verbose=0),
+        ).fit()
+        scores: list[dict[str, float]] = [{} for _ in configs]
+        for result in grid:
+            if result.error is not None:
+                raise RuntimeError(f"a tuning trial failed: {result.error}") from result.error
+            scores[result.config["trial"]] = dict(result.metrics)
+    return scores
+
+
+def _fold_names(scores: dict[str, float]) -> tuple[str, ...]:
+    """The scored sequences (or parts) of one trial's scores, in order, without COMBINED."""
+    names = dict.fromkeys(key.split(_KEY_SEPARATOR)[0] for key in scores if _KEY_SEPARATOR in key)
+    return tuple(name for name in names if name != COMBINED)
+
+
+def trials_table(
+    configs: Sequence[TrackerConfig],
+    scores: Sequence[dict[str, float]],
+    cv: CrossValidation,
+    metric: str,
+) -> pa.Table:
+    """One row per trial, best tuning score first: ``tracker``, ``trial`` (0: the
+    defaults), ``chosen`` (the configuration to use), the searched keys, the combined
+    ``HOTA DetA AssA MOTA IDF1 IDSW`` on the tuning sequences, ``held_out_<metric>`` float64
+    (the trial's mean score on the folds it was chosen without; null if never) and
+    ``held_out_on`` (those folds, comma-separated), then ``<metric> <fold>`` for each fold."""
+    keys = searched_keys(configs[0])
+    held_out = f"held_out_{metric}"
+    rows = []
+    for trial, (config, trial_scores, (held_out_score, held_out_on)) in enumerate(
+        zip(configs, scores, cv.held_out_by_trial(), strict=True)
+    ):
+        rows.append(
+            {
+                "tracker": config.tracker_type,
+                "trial": trial,
+                "chosen": trial == cv.chosen,
+                **{key: getattr(config, key) for key in keys},
+                **{c: trial_scores[f"{COMBINED}{_KEY_SEPARATOR}{c}"] for c in SCORE_COLUMNS},
+                held_out: held_out_score,
+                "held_out_on": ",".join(held_out_on),
+                **{f"{metric} {fold}": float(cv.fold_scores[trial, i])
+                   for i, fold in enumerate(cv.folds)},
+            }
+        )  # fmt: skip
+    rows.sort(key=lambda row: -row[metric])
+    table = pa.Table.from_pylist(rows)
+    column = table.schema.get_field_index(held_out)
+    return table.set_column(column, held_out, table[held_out].cast(pa.float64()))
 
 
 def tune_tracker(
@@ -108,62 +207,135 @@ def tune_tracker(
     address: str | None = None,
     seed: int = 0,
 ) -> TuneResult:
-    """Search ``base``'s thresholds and buffer over ``trials`` trials; see the module docstring.
+    """Tune ``base``'s tracker over ``trials`` trials; see the module docstring.
 
     Args:
         saved: the saved detections of the dataset's sequences (video ids = sequence names).
         dataset: the MOTChallenge dataset folder.
-        base: the tracker whose keys are searched; its values are the first trial.
+        base: the tracker tuned; its values are the first trial, the defaults to beat.
+            Camera-motion compensation is turned off (saved detections have no frames).
         trials: trials in all, the defaults included (at least 1).
         metric: one of ``TUNABLE_METRICS``, maximised.
         conf: keep detections above this; ``None`` keeps the saving run's ``conf``.
         address: the Ray cluster to join; ``None`` starts an embedded one.
-        seed: the random search's seed.
+        seed: the seed of the draw of trials.
     """
+    from tracklake.jobs.ray_session import start_ray
+
     if metric not in TUNABLE_METRICS:
         raise ValueError(f"metric must be one of {', '.join(TUNABLE_METRICS)}, got {metric!r}")
-    if trials < 1:
-        raise ValueError(f"trials must be >= 1, got {trials}")
-    if base.tracker_type == "botsort":  # camera-motion compensation needs the frames
-        base = dataclasses.replace(base, gmc_method="none")
     check_conf(conf)
-    space = SEARCH_SPACES[base.tracker_type]
-    defaults = {key: getattr(base, key) for key in space}
+    if "gmc_method" in base.to_dict():
+        base = dataclasses.replace(base, gmc_method="none")
+    configs = draw_trials(base, trials, seed)
+    time_parts = TIME_PARTS if len(saved) == 1 else 1
     start_ray(address)
-    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # no experiment banner on stdout
-    with tempfile.TemporaryDirectory(prefix="tracklake-tune-") as storage:
-        tuner = tune.Tuner(
-            tune.with_parameters(
-                _run_trial, base=base, saved=list(saved), dataset=str(dataset), conf=conf
-            ),
-            param_space=space,
-            tune_config=tune.TuneConfig(
-                metric=metric,
-                mode="max",
-                num_samples=trials,
-                search_alg=tune.search.BasicVariantGenerator(
-                    points_to_evaluate=[defaults], random_state=seed
-                ),
-            ),
-            run_config=tune.RunConfig(storage_path=storage, name="tune", verbose=0),
+    scores = _run_trials(configs, list(saved), dataset, conf, time_parts)
+    folds = _fold_names(scores[0])
+    fold_scores = np.array(
+        [[s[f"{fold}{_KEY_SEPARATOR}{metric}"] for fold in folds] for s in scores]
+    )
+    cv = cross_validate(fold_scores, folds)
+    combined = np.array([s[f"{COMBINED}{_KEY_SEPARATOR}{metric}"] for s in scores])
+    return TuneResult(
+        metric, tuple(configs), combined, cv, trials_table(configs, scores, cv, metric)
+    )
+
+
+def tune_trackers(
+    saved: Sequence[SavedDetections],
+    dataset: str | Path,
+    bases: Sequence[TrackerConfig],
+    trials: int,
+    metric: str = "HOTA",
+    conf: float | None = None,
+    address: str | None = None,
+    seed: int = 0,
+) -> list[TuneResult]:
+    """``tune_tracker`` for each of ``bases``, with the same arguments."""
+    return [
+        tune_tracker(saved, dataset, base, trials, metric, conf, address, seed) for base in bases
+    ]
+
+
+def recommend(results: Sequence[TuneResult]) -> TuneResult:
+    """The tracker to use: the one expected to score best on new footage (its held-out
+    estimate when tuned, its defaults' score when they are kept); the first on a tie."""
+    return max(results, key=lambda result: result.cv.expected_score)
+
+
+def tune_report(results: Sequence[TuneResult]) -> str:
+    """What tuning found, a line per tracker (the held-out gain over the defaults, or that
+    there is none and the defaults are kept), and with several trackers the one to use."""
+    lines = []
+    for result in results:
+        cv, metric, name = result.cv, result.metric, result.tracker_type
+        held_out = (
+            f"{cv.held_out_score:.2f} tuned against {cv.default_score:.2f} with the defaults "
+            f"held out ({cv.held_out_gain:+.2f}; leave one of {len(cv.folds)} out)"
         )
-        grid = tuner.fit()
-        rows = []
-        for result in grid:
-            if result.error is not None:
-                raise RuntimeError(f"a tuning trial failed: {result.error}") from result.error
-            config = _trial_config(base, {key: result.config[key] for key in space})
-            rows.append(
-                {
-                    **{key: getattr(config, key) for key in space},
-                    **{name: result.metrics[name] for name in (*TUNABLE_METRICS, "IDSW")},
-                }
+        if not cv.kept_defaults:
+            lines.append(
+                f"{name}: {metric} {held_out}; {result.best_score:.2f} against "
+                f"{result.default_score:.2f} on the tuning sequences"
             )
-    default = _trial_config(base, defaults)
-    default_row = next(r for r in rows if all(r[key] == getattr(default, key) for key in space))
-    rows.sort(key=lambda row: -row[metric])
-    best = _trial_config(base, {key: rows[0][key] for key in space})
-    return TuneResult(best, rows[0][metric], default_row[metric], pa.Table.from_pylist(rows))
+        elif cv.held_out_gain <= 0:
+            lines.append(f"{name}: no held-out gain over the defaults, keeping them: {held_out}")
+        else:
+            lines.append(f"{name}: no trial beats the defaults on every fold, keeping them")
+    if len(results) > 1:
+        best = recommend(results)
+        lines.append(
+            f"recommended: {best.tracker_type} ({best.metric} {best.cv.expected_score:.2f} "
+            "expected on new footage)"
+        )
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class TuneFiles:
+    """What ``write_tune_outputs`` wrote.
+
+    Attributes:
+        tracker_yamls: tracker type -> ``<out_dir>/<tracker>-tuned.yaml``.
+        trials_file: ``<out_dir>/trials.parquet``: every trial of every tracker.
+    """
+
+    tracker_yamls: dict[str, Path]
+    trials_file: Path
+
+
+def write_tune_outputs(
+    results: Sequence[TuneResult], out_dir: str | Path, dataset: str | Path
+) -> TuneFiles:
+    """Write what ``tune_tracker`` (or ``tune_trackers``) found into ``out_dir``.
+
+    Each tracker's configuration to use (``TuneResult.best``: the defaults when tuning does
+    not gain held out) goes to ``<tracker>-tuned.yaml``, an Ultralytics-style tracker YAML
+    that ``--tracker`` takes, headed by a comment with its scores; the trials of all the
+    trackers go to ``trials.parquet`` (``trials_table``'s columns; keys a tracker does not
+    have are null).
+
+    Args:
+        results: one per tracker tuned.
+        out_dir: the output folder (created).
+        dataset: the dataset tuned on, named in the YAML's comment.
+    """
+    from tracklake.io.store import write_parquet_atomically
+
+    out_dir = Path(out_dir)
+    yamls = {}
+    for result in results:
+        comment = f"tracklake tune on {dataset}, {len(result.configs)} trials\n" + tune_report(
+            [result]
+        )
+        yamls[result.tracker_type] = write_tracker_yaml(
+            result.best, out_dir / f"{result.tracker_type}-tuned.yaml", comment
+        )
+    trials = pa.concat_tables([r.trials for r in results], promote_options="default")
+    trials_file = out_dir / TRIALS_FILE
+    write_parquet_atomically(trials, trials_file)
+    return TuneFiles(yamls, trials_file)
 
 
 def write_tracker_yaml(config: TrackerConfig, path: str | Path, comment: str) -> Path:
