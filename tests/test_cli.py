@@ -1,8 +1,13 @@
-"""The command line: every command documents itself; probe and export-mot on real input."""
+"""The command line: every command documents itself; probe and export-mot on real input;
+retrack's old --conf still works, with a warning, as --min-score."""
 
 from __future__ import annotations
 
+import re
+
 import click
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
@@ -71,3 +76,29 @@ def test_export_mot_command(tmp_path):
     assert (
         tmp_path / "mot" / "v.txt"
     ).read_text() == "10,4,1.00,2.00,10.00,20.00,0.5000,-1,-1,-1\n"
+
+
+def test_conf_of_retrack_is_the_old_name_of_min_score(tmp_path):
+    args = ["retrack", str(tmp_path), "-o", str(tmp_path / "again")]
+    old = CliRunner().invoke(main, [*args, "--conf", "0.4"])
+    assert old.exit_code == 2 and "--save-detections" in old.stderr  # it ran, with a warning
+    assert "Warning: --conf is deprecated here: use --min-score" in old.stderr
+    both = CliRunner().invoke(main, [*args, "--conf", "0.4", "--min-score", "0.4"])
+    assert both.exit_code == 2 and "--conf is the old name of --min-score" in both.stderr
+    options = CliRunner().invoke(main, ["retrack", "-h"]).output.split("Options:")[1]
+    assert "--min-score" in options and not re.search(r"^\s+--conf\b", options, re.MULTILINE)
+
+
+@pytest.mark.slow
+def test_retrack_with_the_old_conf_equals_min_score(mot15_run, tmp_path):
+    runs = {}
+    for option in ("--conf", "--min-score"):
+        runs[option] = tmp_path / option.strip("-")
+        result = CliRunner().invoke(
+            main, ["retrack", str(mot15_run), "-o", str(runs[option]), option, "0.4"]
+        )
+        assert result.exit_code == 0, result.output
+    for video in ("TUD-Campus", "TUD-Stadtmitte"):
+        old, new = (pq.read_table(runs[o] / "tracks" / f"{video}.parquet") for o in runs)
+        assert old.equals(new)
+        assert pc.min(new["score"]).as_py() > 0.4  # the run's conf was 0.25
