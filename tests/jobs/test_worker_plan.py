@@ -16,7 +16,10 @@ PIPELINE = PipelineConfig(DetectorConfig(), load_tracker_config("bytetrack"))
 @pytest.mark.parametrize(
     ("job", "resources", "nodes", "expected"),
     [
-        (JobConfig(), {"CPU": 32, "GPU": 4}, 2, (4, 1.0, 8)),  # one worker per GPU
+        # On GPUs: one worker per core beside each GPU (decoding bounds them), as memory allows
+        (JobConfig(), {"CPU": 32, "GPU": 4}, 2, (32, 0.125, 1)),
+        (JobConfig(), {"CPU": 32, "GPU": 4, "memory": 24 * 2**30}, 2, (16, 0.25, 2)),
+        (JobConfig(), {"CPU": 16, "GPU": 1}, 1, (16, 0.0625, 1)),
         (JobConfig(gpus_per_worker=0.25), {"CPU": 16, "GPU": 1}, 1, (4, 0.25, 4)),
         (JobConfig(), {"CPU": 2}, 1, (1, 0.0, 2)),  # CPU only: one per node, all its cores
         (JobConfig(), {"CPU": 4}, 2, (2, 0.0, 2)),

@@ -1,8 +1,13 @@
 """How many workers a job runs, and the settings each gets from the device it runs on.
 
-Defaults differ by device because the bottleneck does. On a GPU, a forward pass over a large
-batch costs little, so a worker keeps several videos open to keep the GPU fed. On a CPU, the
-model takes every core and batching gains nothing (a batch of 32 ran at about 0.75x the
+Defaults differ by device because the bottleneck does. On a GPU, the model is cheap (yolov8n
+runs about 4,000 frames/s of 1080p on an H100) and decoding, on the CPU, is what bounds a
+worker: one process decodes one video on one core far faster than it can with several
+videos in threads (their Python work shares one interpreter). So by default each GPU is
+shared by as many workers as there are cores beside it (and host memory for their CUDA
+contexts), each tracking one video with one decoding thread: 733 frames/s on an H100 with 16
+cores, against 207 for one worker tracking 4 videos (BENCHMARKS.md, "On a GPU"). On a CPU,
+the model takes every core and batching gains nothing (a batch of 32 ran at about 0.75x the
 speed of a batch of 1 on 2 cores: BENCHMARKS.md), so a worker tracks one video at a time in
 small batches and decodes it with one thread, leaving the cores to the model.
 """
@@ -34,8 +39,11 @@ class DeviceDefaults:
     decode_threads: int
 
 
-GPU_DEFAULTS = DeviceDefaults("cuda", videos_at_once=4, decode_threads=2)
+GPU_DEFAULTS = DeviceDefaults("cuda", videos_at_once=1, decode_threads=1)
 CPU_DEFAULTS = DeviceDefaults("cpu", videos_at_once=1, decode_threads=1)
+# Host memory of one GPU worker, with room to spare: measured 1.2 GB PSS (its CUDA context,
+# torch, the model, a video's frames) on an H100 with yolov8n.
+GPU_WORKER_HOST_BYTES = 1.5 * 2**30
 
 
 @dataclass(frozen=True)
@@ -89,7 +97,12 @@ def plan_workers(
     """Workers and GPUs for the cluster; asking for what it lacks is an error, not a wait."""
     gpus = resources.get("GPU", 0.0)
     cpus = resources.get("CPU", 0.0)
-    gpus_per_worker = job.gpus_per_worker if job.gpus_per_worker is not None else min(gpus, 1.0)
+    if job.gpus_per_worker is not None:
+        gpus_per_worker = job.gpus_per_worker
+    elif gpus:
+        gpus_per_worker = 1 / _workers_per_gpu(resources)
+    else:
+        gpus_per_worker = 0.0
     if gpus_per_worker > 0:
         workers = job.workers or max(1, int(gpus // gpus_per_worker))
         if workers * gpus_per_worker > gpus:
@@ -112,3 +125,13 @@ def plan_workers(
         videos_at_once=job.videos_per_worker or defaults.videos_at_once,
         decode_threads=pipeline.decode_threads or defaults.decode_threads,
     )
+
+
+def _workers_per_gpu(resources: dict[str, float]) -> int:
+    """Workers that share each GPU by default: one per CPU core beside it, as many as host
+    memory holds (decoding bounds a GPU worker: see the module's docstring)."""
+    gpus = resources["GPU"]
+    workers = int(resources.get("CPU", 0.0) // gpus)
+    if "memory" in resources:
+        workers = min(workers, int(resources["memory"] / gpus // GPU_WORKER_HOST_BYTES))
+    return max(1, workers)
