@@ -2,7 +2,7 @@
 
 What a Ray job runs, without Ray (the GPU machine cannot carry its wheel): ``--processes``
 spawned processes, each set up exactly as a Ray worker (``WorkerPlan.load_worker``, the code a
-``driver.VideoWorker`` runs: its own model copy behind a ``SharedBatcher``,
+``ray_workers.VideoWorker`` runs: its own model copy behind a ``SharedBatcher``,
 ``--videos-per-process`` videos tracked at once by as many threads), pull
 videos from one shared queue (the driver's dispatcher, in short) and run ``track_video``
 with the real ``Detector`` and ByteTrack, writing Parquet. The videos are ``--videos``
@@ -51,7 +51,8 @@ from process_memory import PssSampler, megabytes  # noqa: E402
 
 from tracklake.config import PipelineConfig  # noqa: E402
 from tracklake.detection.config import DetectorConfig  # noqa: E402
-from tracklake.jobs.pipeline import FINGERPRINT_KEY, track_video  # noqa: E402
+from tracklake.io.footer import Footer  # noqa: E402
+from tracklake.jobs.pipeline import track_video  # noqa: E402
 from tracklake.jobs.worker_plan import WorkerPlan  # noqa: E402
 from tracklake.tracking import load_tracker_config  # noqa: E402
 from tracklake.types import VideoRef, VideoStatus  # noqa: E402
@@ -70,21 +71,21 @@ def tracklake_process(args, processes, videos_at_once, videos, barrier, results)
         load_tracker_config("bytetrack"),
         decode_threads=args.decode_threads,
     )  # fmt: skip
-    torch_threads = max(1, os.cpu_count() // processes)  # as driver.plan_workers on one node
+    torch_threads = max(1, os.cpu_count() // processes)  # as worker_plan.plan_workers on one node
     out_dir = tempfile.mkdtemp(prefix="gpu-throughput-")
     plan = WorkerPlan(
         workers=processes, gpus_per_worker=1 / processes, torch_threads=torch_threads,
         batch=args.batch, videos_at_once=videos_at_once, decode_threads=args.decode_threads,
     )  # fmt: skip
     detector, pipeline = plan.load_worker(pipeline)  # exactly what a Ray worker runs
-    metadata = {"tracklake.model": args.model, FINGERPRINT_KEY: "0" * 64,
-                "tracklake.model_sha256": detector.detector.model_sha256}  # fmt: skip
+    footer = Footer(model=args.model, config_sha256="0" * 64,
+                    model_sha256=detector.detector.model_sha256)  # fmt: skip
     counts = {"frames": 0, "failures": []}
     lock = threading.Lock()
 
     def track_videos() -> None:
         while (ref := videos.get()) is not None:
-            summary = track_video(ref, detector, pipeline, out_dir, metadata)
+            summary = track_video(ref, detector, pipeline, out_dir, footer)
             with lock:
                 counts["frames"] += summary.frames
                 if summary.status != VideoStatus.OK:

@@ -38,8 +38,9 @@ sys.path.insert(0, str(REPO))  # tracklake without installing it (a bare GPU mac
 
 from tracklake.config import DEFAULT_DECODE_BUFFER_BYTES, PipelineConfig  # noqa: E402
 from tracklake.detection.config import DetectorConfig  # noqa: E402
+from tracklake.io.footer import Footer  # noqa: E402
 from tracklake.io.video import VideoDecoder  # noqa: E402
-from tracklake.jobs.pipeline import FINGERPRINT_KEY, frames_per_chunk, track_video  # noqa: E402
+from tracklake.jobs.pipeline import frames_per_chunk, track_video  # noqa: E402
 from tracklake.tracking import load_tracker_config  # noqa: E402
 from tracklake.types import Detections, VideoRef  # noqa: E402
 
@@ -119,7 +120,7 @@ def worker(mode: str, args: argparse.Namespace, decoded_size, number: int, barri
         frames = sum(len(batch) for batch in batches)
     else:
         ref = VideoRef(f"video-{number}", path)
-        frames = track_video(ref, detector, config, out, {FINGERPRINT_KEY: "0" * 64}).frames
+        frames = track_video(ref, detector, config, out, Footer(config_sha256="0" * 64)).frames
     ended = time.monotonic()
     if mode == "track_video":
         shutil.rmtree(out)

@@ -24,6 +24,7 @@ import json, sys, time
 import numpy as np
 from tracklake.config import PipelineConfig
 from tracklake.detection.config import DetectorConfig
+from tracklake.io.footer import Footer
 from tracklake.jobs.memory import map_large_allocations
 from tracklake.jobs.pipeline import track_video
 from tracklake.tracking import load_tracker_config
@@ -52,7 +53,7 @@ class SlowFullSize:
 map_large_allocations()  # as every worker does
 detector = SlowFullSize()
 config = PipelineConfig(DetectorConfig(batch=8), load_tracker_config("bytetrack"), decode_threads=2)
-summary = track_video(VideoRef("long", sys.argv[1]), detector, config, sys.argv[2], {})
+summary = track_video(VideoRef("long", sys.argv[1]), detector, config, sys.argv[2], Footer())
 print(json.dumps({"frames": summary.frames, "samples": detector.samples}))
 """
 

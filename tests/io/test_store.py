@@ -11,11 +11,11 @@ import pyarrow.parquet as pq
 import pytest
 
 import tracklake
+from tracklake.io.footer import Footer, read_footer
 from tracklake.io.mot import export_mot, export_mot_run
 from tracklake.io.store import (
     TRACK_SCHEMA,
     TrackFileWriter,
-    read_track_metadata,
     read_videos_table,
     tracks_path,
     write_run_json,
@@ -25,7 +25,7 @@ from tracklake.io.video_ids import safe_file_stem
 from tracklake.types import Tracks, VideoRef, VideoStatus, VideoSummary
 
 CLASS_NAMES = {0: "person", 2: "car"}
-METADATA = {"tracklake.model": "yolov8n.pt", "tracklake.source_size": "123"}
+FOOTER = Footer(model="yolov8n.pt", source_size=123)
 
 
 def frame_tracks(track_ids, class_id=0) -> Tracks:
@@ -37,7 +37,7 @@ def frame_tracks(track_ids, class_id=0) -> Tracks:
 
 
 def write_video(out_dir, video_id, frames: dict[int, list[int]], extras=None) -> None:
-    with TrackFileWriter(out_dir, video_id, CLASS_NAMES, METADATA) as writer:
+    with TrackFileWriter(out_dir, video_id, CLASS_NAMES, FOOTER) as writer:
         for frame, ids in frames.items():
             tracks = frame_tracks(ids)
             writer.append(frame, frame / 25.0, tracks, extras(tracks) if extras else None)
@@ -77,9 +77,9 @@ def test_tracks_file_schema_and_metadata(run):
     path = tracks_path(run, "a")
     schema = pq.read_schema(path)
     assert schema.remove_metadata().equals(TRACK_SCHEMA)
-    metadata = read_track_metadata(path)
-    assert metadata["tracklake.model"] == "yolov8n.pt"
-    assert metadata["tracklake.schema_version"] == "1"
+    footer = read_footer(path)
+    assert (footer.model, footer.source_size) == (FOOTER.model, FOOTER.source_size)
+    assert footer.schema_version == "1" and footer.version == tracklake.__version__
     assert pq.ParquetFile(path).metadata.row_group(0).column(0).compression == "ZSTD"
 
 
@@ -95,13 +95,13 @@ def test_interrupted_write_leaves_nothing_a_reader_picks_up(tmp_path):
     write_video(tmp_path, "done", {0: [1]})
     with (
         pytest.raises(KeyboardInterrupt),
-        TrackFileWriter(tmp_path, "crash", CLASS_NAMES, METADATA) as writer,
+        TrackFileWriter(tmp_path, "crash", CLASS_NAMES, FOOTER) as writer,
     ):
         writer.append(0, 0.0, frame_tracks([1, 2]))
         raise KeyboardInterrupt
     assert [p.name for p in (tmp_path / "tracks").iterdir()] == ["done.parquet"]
     # A writer killed mid-write leaves only its hidden temporary file behind.
-    writer = TrackFileWriter(tmp_path, "killed", CLASS_NAMES, METADATA)
+    writer = TrackFileWriter(tmp_path, "killed", CLASS_NAMES, FOOTER)
     writer.append(0, 0.0, frame_tracks([1]))
     writer._flush()
     assert writer.temp_path.exists()

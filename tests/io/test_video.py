@@ -13,6 +13,7 @@ import pytest
 from tracklake.config import PipelineConfig
 from tracklake.detection.config import DetectorConfig
 from tracklake.io.errors import VideoError, VideoErrorKind
+from tracklake.io.footer import Footer
 from tracklake.io.prefetch import prefetch
 from tracklake.io.video import DEFAULT_MAX_FRAME_PIXELS, VideoDecoder
 from tracklake.jobs.pipeline import track_video
@@ -196,7 +197,6 @@ def test_a_header_claiming_frames_over_the_limit_fails_before_decoding(shared_vi
     assert "640x480" in caught.value.detail and "--max-frame-pixels" in caught.value.detail
 
     config = PipelineConfig(DetectorConfig(), load_tracker_config("bytetrack"))
-    summary = track_video(
-        VideoRef("campus", str(path)), None, replace(config, max_frame_pixels=1000), tmp_path, {}
-    )
+    limited = replace(config, max_frame_pixels=1000)
+    summary = track_video(VideoRef("campus", str(path)), None, limited, tmp_path, Footer())
     assert summary.status == VideoStatus.FAILED and "frame too large" in summary.error

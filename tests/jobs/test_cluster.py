@@ -17,7 +17,7 @@ import duckdb
 import pytest
 from cli_runs import descendants, tracklake, wait_for
 
-from tracklake.io.store import read_track_metadata
+from tracklake.io.footer import read_footer
 
 pytestmark = pytest.mark.slow
 
@@ -97,10 +97,7 @@ def test_job_runs_on_both_nodes_of_a_cluster(two_node_cluster, tmp_path, shared_
     assert result.returncode == 0, result.stderr
     rows = duckdb.sql(f"SELECT video_id, status FROM '{out}/videos.parquet'").fetchall()
     assert sorted(rows) == [(f"campus-{i}", "ok") for i in range(4)]
-    nodes = {
-        read_track_metadata(path)["tracklake.worker_node"]
-        for path in (out / "tracks").glob("*.parquet")
-    }
+    nodes = {read_footer(path).worker_node for path in (out / "tracks").glob("*.parquet")}
     assert len(nodes) == 2  # the work landed on both nodes
     tracks = duckdb.sql(f"SELECT count(*) FROM '{out}/tracks/*.parquet'").fetchall()[0][0]
     assert tracks > 0

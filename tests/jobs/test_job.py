@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 from cli_runs import kill_tree, start_tracklake, tracklake, video_worker, wait_for
 
-from tracklake.io.store import read_track_metadata
+from tracklake.io.footer import read_footer
 
 pytestmark = pytest.mark.slow
 
@@ -64,8 +64,8 @@ def test_shared_videos_are_tracked(shared_run):
     frames = dict(duckdb.sql(f"SELECT video_id, frames FROM '{out}/videos.parquet'").fetchall())
     assert frames == {"TUD-Campus": 71, "TUD-Stadtmitte": 179, "pedestrians-1080p": 302,
                       "street-8frames-mpeg4": 8}  # fmt: skip
-    footer = read_track_metadata(out / "tracks" / "TUD-Campus.parquet")
-    assert footer["tracklake.model_sha256"].startswith("f59b3d83")
+    footer = read_footer(out / "tracks" / "TUD-Campus.parquet")
+    assert footer.model_sha256.startswith("f59b3d83")
 
 
 def test_info_and_export_of_the_run(shared_run, tmp_path):

@@ -11,6 +11,7 @@ from cli_runs import tracklake
 from testkit import MOT15_SEQUENCES
 
 from tracklake.io.detection_store import DETECTIONS_FLOOR, read_saved_detections
+from tracklake.io.footer import read_footer
 from tracklake.io.store import read_videos_table
 
 pytestmark = pytest.mark.slow
@@ -69,8 +70,7 @@ def test_retrack_with_another_tracker_and_conf(mot15_run, tmp_path):
     before = {s.video_id: s.detections for s in read_videos_table(mot15_run)}
     after = {s.video_id: s.detections for s in read_videos_table(out)}
     assert all(after[v] > before[v] for v in before)  # conf 0.1 keeps more than 0.25
-    footer = pq.read_schema(out / "tracks" / "TUD-Campus.parquet").metadata
-    assert json.loads(footer[b"tracklake.tracker"])["tracker_type"] == "ocsort"
+    assert read_footer(out / "tracks" / "TUD-Campus.parquet").tracker["tracker_type"] == "ocsort"
 
 
 def test_retrack_refuses_what_it_cannot_do(mot15_run, tmp_path):

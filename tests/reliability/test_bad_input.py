@@ -9,7 +9,7 @@ from tracklake.io.errors import VideoError
 from tracklake.io.manifest import ManifestError
 from tracklake.io.sources import resolve_sources
 from tracklake.io.video import check_readable_file
-from tracklake.jobs.driver import longest_first
+from tracklake.jobs.work_order import longest_first
 from tracklake.types import VideoRef
 
 

@@ -8,9 +8,8 @@ frames were read and at which stride, so frames without a detection are known to
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -18,12 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from tracklake.io.store import (
-    TRACK_SCHEMA,
-    ParquetFileWriter,
-    frame_table,
-    read_track_metadata,
-)
+from tracklake.io.footer import Footer, read_footer
+from tracklake.io.store import TRACK_SCHEMA, ParquetFileWriter, frame_table
 from tracklake.io.video_ids import safe_file_stem
 from tracklake.types import Detections
 
@@ -31,13 +26,6 @@ DETECTIONS_DIR = "detections"
 # Detections scoring at or below this are not saved: low enough for ByteTrack's second
 # association (track_low_thresh 0.1 by default) and for tuning that threshold below it.
 DETECTIONS_FLOOR = 0.05
-
-CONF_KEY = "tracklake.detections.conf"
-FLOOR_KEY = "tracklake.detections.floor"
-FPS_KEY = "tracklake.fps"
-FRAMES_KEY = "tracklake.frames"
-CLASS_NAMES_KEY = "tracklake.class_names"
-VID_STRIDE_KEY = "tracklake.vid_stride"
 
 # The tracks file's columns, without track_id.
 DETECTION_SCHEMA = TRACK_SCHEMA.remove(TRACK_SCHEMA.get_field_index("track_id"))
@@ -57,7 +45,8 @@ class DetectionFileWriter(ParquetFileWriter):
         class_names: model class id -> name; also stored in the footer.
         conf: the run's ``--conf``: the threshold its tracker saw detections through.
         fps: the video's frame rate.
-        metadata: further footer entries (source, model, vid_stride, ...).
+        footer: the video's tracks file footer as known before the first frame (source,
+            model, vid_stride, ...); the detections' own entries are added to it.
     """
 
     def __init__(
@@ -67,15 +56,15 @@ class DetectionFileWriter(ParquetFileWriter):
         class_names: Mapping[int, str],
         conf: float,
         fps: float,
-        metadata: Mapping[str, str],
+        footer: Footer,
     ):
-        footer = {
-            **metadata,
-            CONF_KEY: repr(conf),
-            FLOOR_KEY: repr(DETECTIONS_FLOOR),
-            FPS_KEY: repr(fps),
-            CLASS_NAMES_KEY: json.dumps({str(k): v for k, v in class_names.items()}),
-        }
+        footer = replace(
+            footer,
+            detections_conf=conf,
+            detections_floor=DETECTIONS_FLOOR,
+            fps=fps,
+            class_names=dict(class_names),
+        )
         super().__init__(detections_path(out_dir, video_id), DETECTION_SCHEMA, footer)
         self.video_id = video_id
         self._class_names = dict(class_names)
@@ -90,9 +79,9 @@ class DetectionFileWriter(ParquetFileWriter):
         )  # fmt: skip
         self.append_table(table)
 
-    def commit(self, final_metadata: Mapping[str, str] | None = None, frames: int = 0) -> Path:
+    def commit(self, final_footer: Footer | None = None, frames: int = 0) -> Path:
         """Close the file; ``frames`` is how many frames were read (after ``vid_stride``)."""
-        return super().commit({**(final_metadata or {}), FRAMES_KEY: str(frames)})
+        return super().commit(replace(final_footer or Footer(), frames=frames))
 
 
 @dataclass(frozen=True)
@@ -116,7 +105,7 @@ class SavedDetections:
     vid_stride: int
     frames: int
     class_names: dict[int, str]
-    footer: dict[str, str]
+    footer: Footer
     table: pa.Table
 
     def frames_with_detections(self, conf: float) -> Iterator[tuple[int, float, Detections]]:
@@ -144,15 +133,15 @@ def read_saved_detections(path: str | Path) -> SavedDetections:
     Raises:
         ValueError: the file lacks the footer entries a detections file has; names the file.
     """
-    footer = read_track_metadata(path)
+    footer = read_footer(path)
     try:
         return SavedDetections(
-            video_id=footer["tracklake.video_id"],
-            conf=float(footer[CONF_KEY]),
-            fps=float(footer[FPS_KEY]),
-            vid_stride=int(footer[VID_STRIDE_KEY]),
-            frames=int(footer[FRAMES_KEY]),
-            class_names={int(k): v for k, v in json.loads(footer[CLASS_NAMES_KEY]).items()},
+            video_id=footer.require("video_id"),
+            conf=footer.require("detections_conf"),
+            fps=footer.require("fps"),
+            vid_stride=footer.require("vid_stride"),
+            frames=footer.require("frames"),
+            class_names=footer.require("class_names"),
             footer=footer,
             table=pq.read_table(path),
         )

@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from tracklake.io.errors import VideoError
 from tracklake.io.image_sequence import open_decoder
-from tracklake.io.remote import is_uri, local_copy
+from tracklake.io.remote import local_video
 from tracklake.io.video import VideoInfo
 from tracklake.types import VideoRef
-
-
-@contextmanager
-def local_video(path: str) -> Iterator[str]:
-    """A local path for ``path``: itself, or a temporary copy of a remote object."""
-    if is_uri(path):
-        with local_copy(path) as local_path:
-            yield local_path
-    else:
-        yield path
 
 
 @dataclass(frozen=True)

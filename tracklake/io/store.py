@@ -20,10 +20,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from tracklake.io.footer import Footer
 from tracklake.io.video_ids import safe_file_stem
 from tracklake.types import Tracks, VideoStatus, VideoSummary
 
-SCHEMA_VERSION = "1"
 TRACKS_DIR = "tracks"
 VIDEOS_FILE = "videos.parquet"
 RUN_FILE = "run.json"
@@ -168,29 +168,22 @@ class ParquetFileWriter:
 
     Use as a context manager: the file appears under its final name only when the block
     ends without an exception (committed there unless ``commit`` was called inside it, with
-    the footer entries known only at the end); otherwise the temporary file is deleted. Rows
-    are flushed to the temporary file in row groups, so memory stays bounded on long videos.
+    the footer known only at the end); otherwise the temporary file is deleted. Rows are
+    flushed to the temporary file in row groups, so memory stays bounded on long videos.
 
     Args:
         path: the file's final path.
         empty_schema: the schema of the file written when no row was appended.
-        metadata: key-value metadata for the file footer; the schema and tracklake versions
-            are added here.
+        footer: the file's footer as known before the first row.
     """
 
-    def __init__(self, path: Path, empty_schema: pa.Schema, metadata: Mapping[str, str]):
-        from tracklake import __version__
-
+    def __init__(self, path: Path, empty_schema: pa.Schema, footer: Footer):
         self.path = path
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.temp_path = _temp_path_for(self.path)
         self.rows = 0
         self._empty_schema = empty_schema
-        self._footer = {
-            "tracklake.schema_version": SCHEMA_VERSION,
-            "tracklake.version": __version__,
-            **metadata,
-        }
+        self._footer = footer.to_metadata()
         self._writer: pq.ParquetWriter | None = None
         self._pending: list[pa.Table] = []
         self._pending_rows = 0
@@ -215,19 +208,25 @@ class ParquetFileWriter:
         self._pending.clear()
         self._pending_rows = 0
 
-    def commit(self, final_metadata: Mapping[str, str] | None = None) -> Path:
+    def commit(self, final_footer: Footer | None = None) -> Path:
         """Write what is left and move the file to its final name (atomically).
 
-        ``final_metadata`` joins the footer: what is known only at the end (the summary).
+        ``final_footer`` is the whole footer as known at the end: its entries that the
+        footer given at the start lacks (the summary) are added after those.
         """
         self._flush()
+        added = {
+            key: value
+            for key, value in (final_footer.to_metadata() if final_footer else {}).items()
+            if key not in self._footer
+        }
         if self._writer is None:  # a video without a single row still gets its file
-            footer = {**self._footer, **(final_metadata or {})}
+            footer = {**self._footer, **added}
             empty = self._empty_schema.empty_table().replace_schema_metadata(footer)
             pq.write_table(empty, self.temp_path, compression=_COMPRESSION)
         else:
-            if final_metadata:
-                self._writer.add_key_value_metadata(dict(final_metadata))
+            if added:
+                self._writer.add_key_value_metadata(added)
             self._writer.close()
             self._writer = None
         os.replace(self.temp_path, self.path)
@@ -262,8 +261,8 @@ class TrackFileWriter(ParquetFileWriter):
         out_dir: the run's ``OUT`` folder.
         video_id: the video's id; stored in every row.
         class_names: model class id -> name.
-        metadata: key-value metadata for the file footer (model, tracker config, source
-            size and mtime, ...); the schema and tracklake versions are added here.
+        footer: the file's footer as known before the first frame (model, tracker, source
+            size and mtime, ...).
     """
 
     def __init__(
@@ -271,9 +270,9 @@ class TrackFileWriter(ParquetFileWriter):
         out_dir: str | Path,
         video_id: str,
         class_names: Mapping[int, str],
-        metadata: Mapping[str, str],
+        footer: Footer,
     ):
-        super().__init__(tracks_path(out_dir, video_id), TRACK_SCHEMA, metadata)
+        super().__init__(tracks_path(out_dir, video_id), TRACK_SCHEMA, footer)
         self.video_id = video_id
         self.track_ids: set[int] = set()
         self._class_names = dict(class_names)
@@ -293,18 +292,12 @@ class TrackFileWriter(ParquetFileWriter):
         self.track_ids.update(tracks.track_ids.tolist())
 
 
-def read_track_metadata(path: str | Path) -> dict[str, str]:
-    """The key-value metadata in a tracks file's footer (Arrow's own schema entry left out)."""
-    raw = pq.ParquetFile(path).metadata.metadata or {}
-    return {key.decode(): value.decode() for key, value in raw.items() if key != b"ARROW:schema"}
-
-
 def _temp_path_for(path: Path) -> Path:
     """A sibling of ``path`` that no reader's glob matches: dot-prefixed, ending in .tmp."""
     return path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
 
 
-def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+def _write_atomically(path: Path, write: Callable[[Path], object]) -> None:
     """Call ``write(temp_path)``, then rename the temporary file to ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temp_path = _temp_path_for(path)

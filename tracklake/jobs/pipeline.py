@@ -10,12 +10,10 @@ Frames are decoded at the size the detector scales them to (``scale_at="decode"`
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
-from dataclasses import asdict
+from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
@@ -24,10 +22,10 @@ import numpy as np
 from tracklake.config import PipelineConfig
 from tracklake.io.detection_store import DetectionFileWriter
 from tracklake.io.errors import VideoError, VideoErrorKind
+from tracklake.io.footer import Footer
 from tracklake.io.image_sequence import ImageSequenceDecoder, open_decoder
 from tracklake.io.prefetch import prefetch
-from tracklake.io.probe import local_video
-from tracklake.io.remote import is_uri, remote_stat
+from tracklake.io.remote import local_video, source_stat
 from tracklake.io.store import TrackFileWriter
 from tracklake.io.video import DEFAULT_DECODE_THREADS, VideoDecoder, VideoInfo
 from tracklake.tracking import make_tracker
@@ -36,11 +34,6 @@ from tracklake.types import Detections, Tracks, VideoRef, VideoStatus, VideoSumm
 # Per-detection extras that become columns of the tracks file; others (embeddings) do not.
 STORED_EXTRAS = ("keypoints", "masks_rle")
 _PREFETCH_BATCHES = 2
-
-SUMMARY_KEY = "tracklake.summary"
-FINGERPRINT_KEY = "tracklake.config_sha256"
-SOURCE_SIZE_KEY = "tracklake.source_size"
-SOURCE_MTIME_KEY = "tracklake.source_mtime"
 
 
 class FrameDetector(Protocol):
@@ -73,31 +66,18 @@ def frames_per_chunk(batch: int | None, frame_shape: tuple[int, int], buffer_byt
     return max(1, min(batch or fitting, fitting))
 
 
-def source_stat(path: str) -> tuple[int, float]:
-    """``(size in bytes, mtime)`` of a local file or remote object; ``(-1, 0.0)`` if absent."""
-    if is_uri(path):
-        return remote_stat(path)
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return -1, 0.0
-    return stat.st_size, stat.st_mtime
-
-
-def footer_metadata(
-    ref: VideoRef, config: PipelineConfig, run_metadata: Mapping[str, str]
-) -> dict[str, str]:
-    """The tracks file footer entries known before decoding starts."""
+def video_footer(ref: VideoRef, config: PipelineConfig, run_footer: Footer) -> Footer:
+    """The tracks file footer as known before decoding starts: the run's, and the video's."""
     size, mtime = source_stat(ref.path)
-    return {
-        **run_metadata,
-        "tracklake.video_id": ref.video_id,
-        "tracklake.source_path": ref.path,
-        SOURCE_SIZE_KEY: str(size),
-        SOURCE_MTIME_KEY: repr(mtime),
-        "tracklake.tracker": json.dumps(config.tracker.to_dict(), sort_keys=True),
-        "tracklake.vid_stride": str(config.vid_stride),
-    }
+    return replace(
+        run_footer,
+        video_id=ref.video_id,
+        source_path=ref.path,
+        source_size=size,
+        source_mtime=mtime,
+        tracker=config.tracker.to_dict(),
+        vid_stride=config.vid_stride,
+    )
 
 
 def _aligned_extras(detections: Detections, tracks: Tracks) -> dict[str, np.ndarray]:
@@ -136,20 +116,12 @@ def _summary(
     )
 
 
-def summary_metadata(summary: VideoSummary) -> dict[str, str]:
-    """The footer entry that lets a later run resume without re-reading the tracks."""
-    fields = asdict(summary)
-    fields.pop("extra")
-    fields["status"] = str(summary.status)
-    return {SUMMARY_KEY: json.dumps(fields)}
-
-
 def track_video(
     ref: VideoRef,
     detector: FrameDetector,
     config: PipelineConfig,
     out_dir: str | Path,
-    run_metadata: Mapping[str, str],
+    run_footer: Footer,
 ) -> VideoSummary:
     """Track one video and write ``OUT/tracks/<video>.parquet``.
 
@@ -162,14 +134,14 @@ def track_video(
         detector: turns batches of frames into detections.
         config: decoding, detection and tracking settings.
         out_dir: the run's output folder.
-        run_metadata: footer entries shared by every video of the run (model, fingerprint).
+        run_footer: the footer entries every video of the run shares (model, fingerprint).
     """
     started = time.monotonic()
     try:
         with local_video(ref.path) as path:
             threads = config.decode_threads or DEFAULT_DECODE_THREADS
             decoder = open_decoder(path, threads, config.max_frame_pixels)
-            return _track_decoded(ref, decoder, detector, config, out_dir, run_metadata, started)
+            return _track_decoded(ref, decoder, detector, config, out_dir, run_footer, started)
     except VideoError as error:
         if error.path != ref.path:  # a temporary local copy: name what the user named
             error = VideoError(ref.path, error.kind, error.detail, error.frames_decoded)
@@ -182,7 +154,7 @@ def _track_decoded(
     detector: FrameDetector,
     config: PipelineConfig,
     out_dir: str | Path,
-    run_metadata: Mapping[str, str],
+    run_footer: Footer,
     started: float,
 ) -> VideoSummary:
     frame_size = (decoder.info.height, decoder.info.width)
@@ -208,7 +180,7 @@ def _track_decoded(
     )
     frames = detection_count = 0
     status, error = VideoStatus.OK, ""
-    footer = footer_metadata(ref, config, run_metadata)
+    footer = video_footer(ref, config, run_footer)
     with ExitStack() as files:
         writer = files.enter_context(
             TrackFileWriter(out_dir, ref.video_id, detector.class_names, footer)
@@ -237,7 +209,8 @@ def _track_decoded(
             ref, status, error, decoder.info, frames, detection_count,
             len(writer.track_ids), started,
         )  # fmt: skip
-        final_footer = summary_metadata(summary)
+        # The summary, in the footer, lets a later run resume without reading the tracks.
+        final_footer = replace(footer, summary=summary)
         if saved is not None:
             saved.commit(final_footer, frames=frames)
         writer.commit(final_footer)
@@ -250,7 +223,7 @@ def _detections_writer(
     info: VideoInfo,
     class_names: Mapping[int, str],
     out_dir: str | Path,
-    footer: Mapping[str, str],
+    footer: Footer,
 ) -> DetectionFileWriter | None:
     """The writer of ``OUT/detections/<video>.parquet`` when the run saves detections."""
     if not config.save_detections:

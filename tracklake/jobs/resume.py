@@ -7,21 +7,15 @@ video's summary. So a run killed at any moment can be resumed without ``videos.p
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 
 import pyarrow as pa
 
 from tracklake.io.detection_store import DETECTIONS_DIR
-from tracklake.io.store import TRACKS_DIR, read_track_metadata, tracks_path
-from tracklake.jobs.pipeline import (
-    FINGERPRINT_KEY,
-    SOURCE_MTIME_KEY,
-    SOURCE_SIZE_KEY,
-    SUMMARY_KEY,
-    source_stat,
-)
+from tracklake.io.footer import read_footer
+from tracklake.io.remote import source_stat
+from tracklake.io.store import TRACKS_DIR, tracks_path
 from tracklake.types import VideoRef, VideoStatus, VideoSummary
 
 
@@ -32,21 +26,18 @@ def finished_summary(out_dir: str | Path, ref: VideoRef, fingerprint: str) -> Vi
     if not path.is_file():
         return None
     try:
-        footer = read_track_metadata(path)
-    except (OSError, pa.ArrowException):
-        return None  # unreadable: process the video again
-    size, mtime = source_stat(ref.path)
+        footer = read_footer(path)
+    except (OSError, ValueError, pa.ArrowException):
+        return None  # unreadable, or not a footer this version wrote: process the video again
     if (
-        footer.get(FINGERPRINT_KEY) != fingerprint
-        or footer.get(SOURCE_SIZE_KEY) != str(size)
-        or footer.get(SOURCE_MTIME_KEY) != repr(mtime)
-        or SUMMARY_KEY not in footer
+        footer.config_sha256 != fingerprint
+        or (footer.source_size, footer.source_mtime) != source_stat(ref.path)
+        or footer.summary is None
+        or footer.summary.status != VideoStatus.OK
+        or footer.summary.video_id != ref.video_id
     ):
         return None
-    summary = VideoSummary(**json.loads(footer[SUMMARY_KEY]), extra=dict(ref.extra))
-    if summary.status != VideoStatus.OK or summary.video_id != ref.video_id:
-        return None
-    return replace(summary, status=VideoStatus.SKIPPED)
+    return replace(footer.summary, status=VideoStatus.SKIPPED, extra=dict(ref.extra))
 
 
 def remove_stale_temp_files(out_dir: str | Path) -> int:

@@ -9,7 +9,6 @@ of the run exactly.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -22,7 +21,6 @@ from tracklake.io.detection_store import (
 )
 from tracklake.io.store import TrackFileWriter, write_run_json, write_videos_table
 from tracklake.io.track_summary import write_track_summary
-from tracklake.jobs.pipeline import FINGERPRINT_KEY, SUMMARY_KEY, summary_metadata
 from tracklake.tracking import TrackerConfig, make_tracker
 from tracklake.types import VideoSummary
 
@@ -55,23 +53,26 @@ def retrack_video(
             f"tracker {tracker.tracker_type} with gmc_method {tracker.gmc_method!r} needs the "
             "frames; saved detections have none: use a tracker YAML with gmc_method: none"
         )
-    footer = {k: v for k, v in saved.footer.items() if k not in (FINGERPRINT_KEY, SUMMARY_KEY)}
-    footer["tracklake.tracker"] = json.dumps(tracker.to_dict(), sort_keys=True)
     kept_above = saved.conf if conf is None else conf
-    footer["tracklake.retracked_from_conf"] = repr(kept_above)
+    footer = replace(
+        saved.footer,
+        config_sha256=None,
+        summary=None,
+        tracker=tracker.to_dict(),
+        retracked_from_conf=kept_above,
+    )
     detections = 0
     with TrackFileWriter(out_dir, saved.video_id, saved.class_names, footer) as writer:
         for frame, time_s, frame_detections in saved.frames_with_detections(kept_above):
             writer.append(frame, time_s, run_tracker.update(frame_detections))
             detections += len(frame_detections)
-        original = VideoSummary(**json.loads(saved.footer[SUMMARY_KEY]))
         summary = replace(
-            original,
+            saved.footer.require("summary"),
             detections=detections,
             tracks=len(writer.track_ids),
             seconds=time.monotonic() - started,
         )
-        writer.commit(summary_metadata(summary))
+        writer.commit(replace(footer, summary=summary))
     return summary
 
 

@@ -1,0 +1,196 @@
+"""What a tracking run does, whoever runs its videos; no Ray here.
+
+``run_job`` checks the run, prepares ``OUT``, skips what a previous run finished, orders the
+rest longest first, hands them to a dispatch function, and writes ``videos.parquet``,
+``track_summary.parquet`` and ``run.json``. The dispatch function tracks the videos and
+records every failure without stopping: by default on Ray worker processes
+(``ray_workers.dispatch_on_ray``, imported only when a run has videos to track).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tracklake.config import JobConfig, PipelineConfig
+from tracklake.io.detection_store import DETECTIONS_DIR
+from tracklake.io.footer import Footer
+from tracklake.io.store import (
+    RUN_FILE,
+    TRACKS_DIR,
+    VIDEOS_FILE,
+    is_disk_full,
+    write_run_json,
+    write_videos_table,
+)
+from tracklake.io.track_summary import TRACK_SUMMARY_FILE, write_track_summary
+from tracklake.jobs.preflight import check_run
+from tracklake.jobs.progress import Progress
+from tracklake.jobs.resume import finished_summary, remove_stale_temp_files
+from tracklake.jobs.work_order import WorkOrder, longest_first
+from tracklake.types import VideoRef, VideoStatus, VideoSummary
+
+OUT_FULL = "no space left on OUT"
+FAIL_FAST_STOP = "the job stopped at the first failure (--fail-fast)"
+OUT_FULL_STOP = f"the job stopped: {OUT_FULL}"
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """What a finished job produced: one summary per input video, in input order.
+
+    ``out_full`` says that ``OUT`` ran out of space (the job stopped at the first video that
+    could not be written), ``unwritten`` which of ``videos.parquet`` and
+    ``track_summary.parquet`` there was no space left for.
+    """
+
+    summaries: list[VideoSummary]
+    out_full: bool = False
+    unwritten: tuple[str, ...] = ()
+
+    @property
+    def all_ok(self) -> bool:
+        return all(s.status in (VideoStatus.OK, VideoStatus.SKIPPED) for s in self.summaries)
+
+
+@dataclass(frozen=True)
+class Work:
+    """The videos a dispatch function tracks, and everything it needs to track them.
+
+    Attributes:
+        order: the videos in the order to hand them out, and those that cannot be opened.
+        out_dir: the run's ``OUT``.
+        pipeline: how each video becomes tracks (its ``classes`` as the model's ids).
+        job: how the work is spread.
+        footer: the footer entries every tracks file of the run shares (model, fingerprint).
+        model_path: the model file, for messages.
+        stop_reason: after each finished video, why the job must stop now (``None``: go on);
+            the videos not yet started are then recorded as failed.
+        on_done: called with each summary as it arrives.
+    """
+
+    order: WorkOrder
+    out_dir: Path
+    pipeline: PipelineConfig
+    job: JobConfig
+    footer: Footer
+    model_path: Path
+    stop_reason: Callable[[VideoSummary], str | None]
+    on_done: Callable[[VideoSummary], None]
+
+
+# Tracks every video of a ``Work`` into its ``OUT``: video id -> summary, one per video.
+Dispatch = Callable[[Work], dict[str, VideoSummary]]
+
+
+def prepare_out_dir(out_dir: Path, overwrite: bool) -> None:
+    """Create ``OUT``; with ``overwrite`` remove a previous run's outputs (only those)."""
+    if overwrite:
+        shutil.rmtree(out_dir / TRACKS_DIR, ignore_errors=True)
+        shutil.rmtree(out_dir / DETECTIONS_DIR, ignore_errors=True)
+        for name in (VIDEOS_FILE, RUN_FILE, TRACK_SUMMARY_FILE):
+            (out_dir / name).unlink(missing_ok=True)
+    (out_dir / TRACKS_DIR).mkdir(parents=True, exist_ok=True)
+    remove_stale_temp_files(out_dir)
+
+
+def stop_reason(fail_fast: bool) -> Callable[[VideoSummary], str | None]:
+    """Why the job stops after a video: ``OUT`` is full (nothing more can be written), or
+    ``fail_fast`` and the video failed."""
+
+    def reason(summary: VideoSummary) -> str | None:
+        if summary.error.startswith(OUT_FULL):
+            return OUT_FULL_STOP
+        if fail_fast and summary.status == VideoStatus.FAILED:
+            return FAIL_FAST_STOP
+        return None
+
+    return reason
+
+
+def run_job(
+    refs: Sequence[VideoRef],
+    out_dir: str | Path,
+    pipeline: PipelineConfig,
+    job: JobConfig,
+    run_configuration: dict[str, Any] | None = None,
+    dispatch: Dispatch | None = None,
+) -> JobResult:
+    """Track every video of ``refs`` into ``out_dir``; see the module docstring.
+
+    Args:
+        refs: the videos.
+        out_dir: the run's ``OUT``.
+        pipeline: how each video becomes tracks.
+        job: how the work is spread and reported.
+        run_configuration: written to ``run.json`` beside the pipeline (the sources, ...).
+        dispatch: what tracks the videos; ``None``: Ray workers (``dispatch_on_ray``).
+
+    Raises:
+        PreflightError: ``out_dir``, the model, its classes or the device is unusable; found
+            before Ray starts or anything is written.
+        JobError: the job cannot start (its message says why); no video has been touched.
+    """
+    out_dir = Path(out_dir)
+    with ThreadPoolExecutor(max_workers=1) as checker:
+        # Opening the videos to order them overlaps the model check (a child process).
+        checked = checker.submit(check_run, out_dir, pipeline, job)
+        order = longest_first(refs)
+        pipeline, model = checked.result()
+    fingerprint = pipeline.fingerprint(model.sha256)
+    prepare_out_dir(out_dir, job.overwrite)
+    write_run_json(out_dir, {**(run_configuration or {}), "pipeline": pipeline.to_dict()})
+
+    done: dict[str, VideoSummary] = {}
+    if job.resume and not job.overwrite:
+        for ref in refs:
+            summary = finished_summary(out_dir, ref, fingerprint)
+            if summary is not None:
+                done[ref.video_id] = summary
+    order = order.without(done)
+
+    total_frames = sum(order.local_frames.values())
+    progress = Progress(len(refs), total_frames, enabled=job.progress is not False,
+                        live=job.progress if job.progress else None)  # fmt: skip
+    for summary in done.values():
+        progress.video_done(summary)
+    if order.videos:
+        footer = Footer(model=pipeline.detector.model, config_sha256=fingerprint)
+        work = Work(order, out_dir, pipeline, job, footer, Path(model.path),
+                    stop_reason(job.fail_fast), progress.video_done)  # fmt: skip
+        done.update((dispatch or _ray_dispatch())(work))
+    summaries = [done[ref.video_id] for ref in refs]
+    unwritten = _write_tables(summaries, out_dir)
+    progress.finish(summaries)
+    out_full = bool(unwritten) or any(s.error.startswith(OUT_FULL) for s in summaries)
+    return JobResult(summaries, out_full, unwritten)
+
+
+def _ray_dispatch() -> Dispatch:
+    """Ray worker processes, imported when first needed: ray loads only for a run that
+    tracks videos, and only here."""
+    from tracklake.jobs.ray_workers import dispatch_on_ray
+
+    return dispatch_on_ray
+
+
+def _write_tables(summaries: list[VideoSummary], out_dir: Path) -> tuple[str, ...]:
+    """Write ``videos.parquet``, then ``track_summary.parquet``; the names of those ``OUT``
+    had no space left for (each file is whole or absent)."""
+    writes = {
+        VIDEOS_FILE: lambda: write_videos_table(summaries, out_dir),
+        TRACK_SUMMARY_FILE: lambda: write_track_summary(out_dir),
+    }
+    unwritten = []
+    for name, write in writes.items():
+        try:
+            write()
+        except OSError as error:
+            if not is_disk_full(error):
+                raise
+            unwritten.append(name)
+    return tuple(unwritten)
