@@ -19,7 +19,9 @@ TRACK_ID_DTYPE = np.int32
 INDEX_DTYPE = np.int32
 
 
-def _as_array(name: str, value: Any, dtype: np.dtype, shape_tail: tuple[int, ...]) -> np.ndarray:
+def _as_array(
+    name: str, value: Any, dtype: type[np.generic], shape_tail: tuple[int, ...]
+) -> np.ndarray:
     """Convert ``value`` to a read-only array of ``dtype`` whose shape ends with ``shape_tail``."""
     array = np.array(value, dtype=dtype, copy=True)
     if array.size == 0:

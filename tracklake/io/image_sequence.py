@@ -22,8 +22,8 @@ def _read_rgb(path: Path, size: tuple[int, int] | None = None) -> np.ndarray:
     (bilinear)."""
     from PIL import Image  # Pillow comes with torchvision
 
-    with Image.open(path) as image:
-        image = image.convert("RGB")
+    with Image.open(path) as file:
+        image = file.convert("RGB")
         if size is not None and size != image.size:
             image = image.resize(size, Image.Resampling.BILINEAR)
         return np.asarray(image)

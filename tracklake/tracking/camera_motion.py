@@ -109,9 +109,9 @@ class CameraMotion:
     def _flow(self, previous: dict[str, Any], gray: np.ndarray) -> np.ndarray:
         if previous["corners"] is None:
             return np.eye(2, 3)
-        moved, status, _ = self._cv2.calcOpticalFlowPyrLK(
+        moved, status, _ = self._cv2.calcOpticalFlowPyrLK(  # type: ignore[call-overload]
             previous["image"], gray, previous["corners"], None
-        )
+        )  # OpenCV's stubs lack nextPts=None: OpenCV allocates the output points
         good = status.ravel().astype(bool)
         return self._fit(previous["corners"][good], moved[good])
 
