@@ -1,4 +1,4 @@
-"""Progress reporting and worker planning: pure logic, no Ray started."""
+"""Progress reporting: a live bar, plain lines, and the final summary."""
 
 from __future__ import annotations
 

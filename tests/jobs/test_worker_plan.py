@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from tracklake.config import JobConfig, PipelineConfig
@@ -44,6 +48,30 @@ def test_defaults_follow_the_device_and_yield_to_the_user():
     assert (plan.batch, plan.videos_at_once, plan.decode_threads) == (7, 5, 3)
     worker_pipeline = plan.worker_pipeline(PIPELINE)
     assert (worker_pipeline.detector.batch, worker_pipeline.decode_threads) == (7, 3)
+    assert worker_pipeline.frames_per_request == 2  # 5 videos x 2 frames fill a pass of 7
+
+
+def test_a_worker_runs_the_plans_threads_batch_and_requests(yolov8n_weights):
+    """In a process of its own (torch's threads are the process's): torch runs with the
+    plan's threads, the batcher and the detector with the plan's frames per forward pass,
+    and each open video hands over its share of a pass."""
+    threads = (os.cpu_count() or 1) + 1  # not torch's default, one per core
+    script = f"""
+import torch
+from tracklake.config import PipelineConfig
+from tracklake.detection.config import DetectorConfig
+from tracklake.jobs.worker_plan import WorkerPlan
+from tracklake.tracking import load_tracker_config
+plan = WorkerPlan(workers=1, gpus_per_worker=0.0, torch_threads={threads}, batch=6,
+                  videos_at_once=4, decode_threads=1)
+detector = DetectorConfig(model={str(yolov8n_weights)!r}, device="cpu", batch=1)
+batcher, pipeline = plan.load_worker(PipelineConfig(detector, load_tracker_config("bytetrack")))
+print(torch.get_num_threads(), batcher.batch, batcher.detector.batch, pipeline.detector.batch,
+      pipeline.frames_per_request)
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=300, check=True)  # fmt: skip
+    assert result.stdout.split() == [str(threads), "6", "6", "6", "2"]  # 2 = ceil(6 / 4)
 
 
 @pytest.mark.parametrize(

@@ -26,14 +26,19 @@ from tracklake.types import Detections
 log = logging.getLogger(__name__)
 
 
-def load_detector(config: DetectorConfig) -> Detector:
+def load_detector(config: DetectorConfig, torch_threads: int | None = None) -> Detector:
     """Resolve, load and prepare the model ``config`` names.
+
+    ``torch_threads`` sets the CPU threads torch runs with in this process
+    (``torch.set_num_threads``); ``None`` leaves torch's default, one per core.
 
     Raises:
         ModelError: the model cannot be found, read or used (the message says why).
         DeviceError: ``config.device`` is not on this machine.
         ValueError: ``config.classes`` names a class the model lacks.
     """
+    if torch_threads is not None:
+        torch.set_num_threads(torch_threads)
     path = resolve_weights(config.model)
     device = select_device(config.device)
     half = config.half and device.type != "cpu"

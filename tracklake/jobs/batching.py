@@ -1,9 +1,10 @@
 """One detector shared by several videos at once, filling each forward pass from all of them.
 
 A worker tracks a few videos concurrently, one thread each. Every thread hands its next chunk
-of frames to ``SharedBatcher.detect`` and blocks; the batcher runs one forward over the chunks
-of all waiting threads (up to ``batch`` frames) and hands each thread its own detections. Each
-video still reaches its own tracker in frame order, because its thread waits for its chunk.
+of frames (``PipelineConfig.frames_per_request``) to ``SharedBatcher.detect`` and blocks; the
+batcher runs one forward over the chunks of all waiting threads (up to ``batch`` frames) and
+hands each thread its own detections. Each video still reaches its own tracker in frame
+order, because its thread waits for its chunk.
 """
 
 from __future__ import annotations
@@ -44,7 +45,6 @@ class SharedBatcher:
         self._pending: list[_Request] = []
         self._lock = threading.Condition()
         self._running = False
-        self.forward_passes = 0
 
     @property
     def class_names(self) -> Mapping[int, str]:
@@ -110,7 +110,6 @@ class SharedBatcher:
         ]
         try:
             detections = self.detector.detect(frames, frame_sizes)
-            self.forward_passes += 1
         except BaseException as error:
             for request in requests:
                 request.error = error

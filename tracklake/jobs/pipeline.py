@@ -57,13 +57,16 @@ class FrameDetector(Protocol):
         ...
 
 
-def frames_per_chunk(batch: int | None, frame_shape: tuple[int, int], buffer_bytes: int) -> int:
-    """Frames a video decodes per request to the detector: at most ``batch`` (when set), and
-    few enough that the chunks waiting in the prefetch queue plus the one being decoded fit
-    in ``buffer_bytes`` (``frame_shape`` is the decoded ``(h, w)``); at least one."""
+def frames_per_chunk(
+    frames_per_request: int | None, frame_shape: tuple[int, int], buffer_bytes: int
+) -> int:
+    """Frames a video decodes per request to the detector: at most ``frames_per_request``
+    (when set), and few enough that the chunks waiting in the prefetch queue plus the one
+    being decoded fit in ``buffer_bytes`` (``frame_shape`` is the decoded ``(h, w)``); at
+    least one."""
     frame_bytes = 3 * frame_shape[0] * frame_shape[1]
     fitting = buffer_bytes // ((_PREFETCH_BATCHES + 1) * frame_bytes)
-    return max(1, min(batch or fitting, fitting))
+    return max(1, min(frames_per_request or fitting, fitting))
 
 
 def video_footer(ref: VideoRef, config: PipelineConfig, run_footer: Footer) -> Footer:
@@ -167,7 +170,8 @@ def _track_decoded(
         config.vid_stride,
         frame_size=frame_size if decoded_size != frame_size else None,
     )
-    chunk = frames_per_chunk(config.detector.batch, decoded_size, config.decode_buffer_bytes)
+    requested = config.frames_per_request or config.detector.batch  # see PipelineConfig
+    chunk = frames_per_chunk(requested, decoded_size, config.decode_buffer_bytes)
     batches = prefetch(
         decoder.batches(chunk, config.vid_stride, size=(decoded_size[1], decoded_size[0])),
         depth=_PREFETCH_BATCHES,

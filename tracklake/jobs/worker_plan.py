@@ -54,7 +54,7 @@ class WorkerPlan:
         workers: worker processes, each holding one model.
         gpus_per_worker: the GPU share each asks for (fractions share a GPU).
         torch_threads: CPU threads of each worker's model.
-        batch: frames per forward pass.
+        batch: frames per forward pass (``DetectorConfig.batch``, the shared batcher's cap).
         videos_at_once: videos each worker tracks concurrently.
         decode_threads: FFmpeg threads per open video.
     """
@@ -66,29 +66,34 @@ class WorkerPlan:
     videos_at_once: int
     decode_threads: int
 
+    @property
+    def frames_per_request(self) -> int:
+        """Frames each open video hands the batcher at a time: few enough that the videos
+        tracked at once fill a forward pass together."""
+        return math.ceil(self.batch / self.videos_at_once)
+
     def worker_pipeline(self, pipeline: PipelineConfig) -> PipelineConfig:
-        """``pipeline`` with this plan's batch and decode threads."""
-        detector = replace(pipeline.detector, batch=self.batch)
-        return replace(pipeline, detector=detector, decode_threads=self.decode_threads)
+        """``pipeline`` with this plan's batch, frames per request and decode threads."""
+        return replace(
+            pipeline,
+            detector=replace(pipeline.detector, batch=self.batch),
+            decode_threads=self.decode_threads,
+            frames_per_request=self.frames_per_request,
+        )
 
     def load_worker(self, pipeline: PipelineConfig) -> tuple[SharedBatcher, PipelineConfig]:
         """What one worker process holds, set up in the process that will use it (a Ray
         actor, or a plain process in ``bench/gpu_throughput.py``): the model behind a
         batcher its open videos share, and the pipeline each video runs.
 
-        Imports torch: call it in the worker, never in the driver.
+        Loads torch: call it in the worker, never in the driver.
         """
-        import torch
-
         from tracklake.detection import load_detector
 
         map_large_allocations()
-        torch.set_num_threads(self.torch_threads)
         pipeline = self.worker_pipeline(pipeline)
-        detector = SharedBatcher(load_detector(pipeline.inference_detector()), batch=self.batch)
-        # Each video hands over chunks small enough that the open videos fill a pass together.
-        chunk = math.ceil(self.batch / self.videos_at_once)
-        return detector, replace(pipeline, detector=replace(pipeline.detector, batch=chunk))
+        detector = load_detector(pipeline.inference_detector(), self.torch_threads)
+        return SharedBatcher(detector, batch=self.batch), pipeline
 
 
 def plan_workers(
