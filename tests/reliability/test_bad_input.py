@@ -8,7 +8,7 @@ import pytest
 from tracklake.io.errors import VideoError
 from tracklake.io.manifest import ManifestError
 from tracklake.io.sources import resolve_sources
-from tracklake.io.video import check_readable_file
+from tracklake.io.video_diagnosis import check_readable_file
 from tracklake.jobs.work_order import longest_first
 from tracklake.types import VideoRef
 

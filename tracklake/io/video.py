@@ -10,8 +10,6 @@ is damaged or cut short part way yields every frame FFmpeg can decode, then rais
 
 from __future__ import annotations
 
-import errno
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,13 +19,16 @@ from typing import Any
 import numpy as np
 
 from tracklake.io.errors import VideoError, VideoErrorKind
-from tracklake.io.mp4_boxes import read_box_layout
-from tracklake.messages import first_line
+from tracklake.io.video_diagnosis import (
+    check_readable_file,
+    cut_short_detail,
+    ffmpeg_reason,
+    open_error,
+)
 
 DEFAULT_DECODE_THREADS = 2
 # 8K DCI; a header claiming more is far more likely hostile or broken than real footage.
 DEFAULT_MAX_FRAME_PIXELS = 8192 * 4320
-_ISO_MEDIA_SUFFIXES = {".mp4", ".m4v", ".mov", ".3gp"}
 
 
 @dataclass(frozen=True)
@@ -65,73 +66,6 @@ class FrameBatch:
 
     def __len__(self) -> int:
         return len(self.indices)
-
-
-def _not_a_file_reason(path: str) -> str:
-    """Why ``path`` (which exists) is not a regular file; a chain of links that never ends
-    is said as such, since following it is what fails."""
-    try:
-        os.stat(path)
-    except OSError as error:
-        if error.errno == errno.ELOOP:
-            return "symlink loop"
-    return "not a regular file"
-
-
-def check_readable_file(path: str | Path) -> None:
-    """Raise ``VideoError`` unless ``path`` is an existing, readable, non-empty file."""
-    path = str(path)
-    if not os.path.lexists(path):
-        raise VideoError(path, VideoErrorKind.MISSING, "no such file")
-    if os.path.isdir(path):
-        raise VideoError(path, VideoErrorKind.NOT_A_FILE, "is a directory")
-    if not os.path.isfile(path):
-        raise VideoError(path, VideoErrorKind.NOT_A_FILE, _not_a_file_reason(path))
-    try:
-        with open(path, "rb") as file:
-            first_byte = file.read(1)
-    except PermissionError:
-        raise VideoError(path, VideoErrorKind.UNREADABLE, "permission denied") from None
-    except OSError as error:
-        raise VideoError(path, VideoErrorKind.UNREADABLE, error.strerror or str(error)) from None
-    if not first_byte:
-        raise VideoError(path, VideoErrorKind.EMPTY, "the file is 0 bytes")
-
-
-def _ffmpeg_reason(error: BaseException) -> str:
-    """FFmpeg's reason without PyAV's errno and file name: ``Invalid data found ...``."""
-    import av
-
-    if isinstance(error, av.error.FFmpegError) and error.strerror:
-        return str(error.strerror)
-    return first_line(error)
-
-
-def _open_error(path: str, error: BaseException) -> VideoError:
-    """Translate FFmpeg's open failure into the cause a user can act on."""
-    if Path(path).suffix.lower() in _ISO_MEDIA_SUFFIXES:
-        layout = read_box_layout(path)
-        if layout.is_iso_media and not layout.has_index:
-            return VideoError(
-                path,
-                VideoErrorKind.TRUNCATED,
-                "the mp4 index (moov box) is missing: the file was cut short before it",
-            )
-    return VideoError(
-        path,
-        VideoErrorKind.NOT_A_VIDEO,
-        f"FFmpeg cannot read it as a video ({_ffmpeg_reason(error)})",
-    )
-
-
-def _cut_short_detail(path: str) -> str:
-    """Why an ISO media file that opened is nevertheless incomplete; ``""`` if it is not."""
-    if Path(path).suffix.lower() not in _ISO_MEDIA_SUFFIXES:
-        return ""
-    layout = read_box_layout(path)
-    if layout.cut_box:
-        return f"the file ends inside its {layout.cut_box!r} box: it was cut short"
-    return ""
 
 
 def _quarter_turns(frame: Any) -> int:
@@ -177,7 +111,7 @@ class VideoDecoder:
             self._check_frame_size(stream, max_frame_pixels)
             first = self._first_frame(stream)
             self.info = self._stream_info(stream, first)
-        self.cut_short = _cut_short_detail(self.path)
+        self.cut_short = cut_short_detail(self.path)
 
     @contextmanager
     def _open(self) -> Iterator[tuple[Any, Any]]:
@@ -187,7 +121,7 @@ class VideoDecoder:
         try:
             container = av.open(self.path, mode="r")
         except (av.error.FFmpegError, OSError, UnicodeDecodeError) as error:
-            raise _open_error(self.path, error) from None
+            raise open_error(self.path, error) from None
         try:
             if not container.streams.video:
                 raise VideoError(
@@ -225,7 +159,7 @@ class VideoDecoder:
             raise VideoError(
                 self.path, VideoErrorKind.UNSUPPORTED_CODEC,
                 f"FFmpeg cannot decode its {stream.codec_context.name} video: "
-                f"{_ffmpeg_reason(error)}",
+                f"{ffmpeg_reason(error)}",
             ) from None  # fmt: skip
         raise VideoError(self.path, VideoErrorKind.EMPTY, "the video stream has no frames")
 
@@ -301,7 +235,7 @@ class _StreamDamage:
 
     def packet_lost(self, error: BaseException, frame: int) -> None:
         if not self.packets:
-            self.first, self.first_frame = _ffmpeg_reason(error), frame
+            self.first, self.first_frame = ffmpeg_reason(error), frame
         self.packets += 1
 
     def describe(self) -> str:
@@ -337,7 +271,7 @@ def _decode_frames(container: Any, stream: Any, damage: _StreamDamage) -> Iterat
         return
     except av.error.FFmpegError as error:
         damage.demux_stopped = (
-            f"reading the file stopped after frame {decoded - 1}: {_ffmpeg_reason(error)}"
+            f"reading the file stopped after frame {decoded - 1}: {ffmpeg_reason(error)}"
         )
     try:
         for frame in stream.codec_context.decode(None):
