@@ -9,7 +9,15 @@ export TRACKLAKE_SHARED := $(SHARED)
 # them through its find-links); installing them first keeps pip from fetching another build.
 TORCH_PINS := torch==2.14.1 torchvision==0.29.1
 
-.PHONY: test demo lint bench clean
+.PHONY: test check demo lint bench clean
+
+# `make lint`, and the first step of `make test`: ruff, its formatting, and mypy over the
+# modules named in pyproject.toml's [tool.mypy]
+define LINT
+	$(BIN)/ruff check tracklake tests bench
+	$(BIN)/ruff format --check tracklake tests bench
+	$(BIN)/mypy
+endef
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,16 +25,20 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
+# CI (.ci/run): every test, the slow ones (real models, real clusters) included
 test: $(BIN)/.installed
-	$(BIN)/ruff check tracklake tests bench
+	$(LINT)
 	$(BIN)/python -m pytest
+
+# The inner loop: the tests not marked slow, in under 2 minutes on 2 CPU cores
+check: $(BIN)/.installed
+	$(BIN)/python -m pytest -m "not slow" -q
 
 demo: $(BIN)/.installed
 	bash bench/demo.sh
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check tracklake tests bench
-	$(BIN)/ruff format --check tracklake tests bench
+	$(LINT)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
