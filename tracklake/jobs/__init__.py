@@ -1,1 +1,2 @@
-"""Running videos end to end: the per-video pipeline and the Ray driver."""
+"""Running videos end to end: one video (``pipeline``), a run of many (``run``), and the Ray
+workers that track them (``ray_workers``)."""

@@ -1,7 +1,7 @@
 """Handing videos to worker processes, a bounded number in flight each, and collecting them.
 
-Plain Python over a ``WorkerPool``: the driver adapts its Ray actors to it, tests use fake
-workers. A worker process can die (killed, out of memory, a crash in native code) with
+Plain Python over a ``WorkerPool``: ``ray_workers`` adapts its Ray actors to it, tests use
+fake workers. A worker process can die (killed, out of memory, a crash in native code) with
 several videos in flight, and nothing says which of them killed it. So a death counts
 against a video only when the video was the worker's only one; the videos of a shared death
 are *suspects*, run again one at a time on an otherwise idle worker, where a death is theirs

@@ -1,7 +1,9 @@
 """One video end to end, without Ray: decode, detect in batches, track in order, write.
 
 ``track_video`` is what every worker runs for each video; tests drive it with a fake
-detector, and ``bench/pipeline_ceiling.py`` and ``bench/gpu_throughput.py`` run it without Ray.
+detector, ``bench/pipeline_ceiling.py`` measures its ceiling with a detector that costs
+nothing, and ``bench/gpu_throughput.py`` runs it as Ray workers do, without Ray, on a GPU
+(BENCHMARKS.md, "On a GPU").
 
 Frames are decoded at the size the detector scales them to (``scale_at="decode"``), so a
 1080p frame is held as 640x360, and the frames decoded ahead of the detector are capped at

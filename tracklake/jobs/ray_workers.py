@@ -3,8 +3,7 @@
 ``dispatch_on_ray`` is ``run.run_job``'s default ``Dispatch``. It plans the workers from the
 cluster's resources, starts them, and lets ``dispatch.Dispatcher`` keep a bounded number of
 videos in flight on each; Ray restarts a worker whose process died, and the dispatcher
-decides which of its videos to retry. This module and ``ray_session`` are the only ones
-that import ray, with ``tune`` (Ray Tune).
+decides which of its videos to retry.
 """
 
 from __future__ import annotations
