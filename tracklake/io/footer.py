@@ -83,10 +83,11 @@ class Footer:
             kept above.
     """
 
-    schema_version: str = field(
+    # None only when read from a file without them (``from_metadata``)
+    schema_version: str | None = field(
         default=SCHEMA_VERSION, metadata=_entry("tracklake.schema_version", _TEXT)
     )
-    version: str = field(default=__version__, metadata=_entry("tracklake.version", _TEXT))
+    version: str | None = field(default=__version__, metadata=_entry("tracklake.version", _TEXT))
     model: str | None = field(default=None, metadata=_entry("tracklake.model", _TEXT))
     config_sha256: str | None = field(
         default=None, metadata=_entry("tracklake.config_sha256", _TEXT)
