@@ -3,16 +3,36 @@ Kalman state, camera-motion compensation and, optionally, appearance embeddings.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+from tracklake.tracking.appearance import (
+    detection_embeddings,
+    running_embedding,
+    with_appearance,
+)
 from tracklake.tracking.bytetrack import ByteTrack
 from tracklake.tracking.camera_motion import CameraMotion
 from tracklake.tracking.config import TrackerConfig
-from tracklake.tracking.matching import cosine_cost, fuse_score, iou_cost
+from tracklake.tracking.matching import fuse_score, iou_cost
+from tracklake.tracking.track_set import TrackSet
 from tracklake.types import Detections
 
 # Weight of a track's past appearance in its running (exponential) mean embedding.
 EMBEDDING_MOMENTUM = 0.9
+
+
+@dataclass(slots=True)
+class BoTSORTTrackSet(TrackSet):
+    """BoT-SORT's tracks: ``TrackSet``'s columns and the appearance.
+
+    Attributes:
+        embedding: ``(T, D)`` float32 L2-normalised running mean embedding (zero: none yet);
+            ``D = 0`` without ``with_reid``.
+    """
+
+    embedding: np.ndarray
 
 
 class BoTSORT(ByteTrack):
@@ -27,6 +47,7 @@ class BoTSORT(ByteTrack):
     """
 
     box_format = "xywh"
+    _tracks: BoTSORTTrackSet
 
     def __init__(
         self,
@@ -58,50 +79,36 @@ class BoTSORT(ByteTrack):
         )
 
     def _cost(self, rows: np.ndarray, detections: Detections, indices: np.ndarray) -> np.ndarray:
-        cost = iou_cost(self._boxes(rows), detections.boxes[indices])
-        too_far = cost > 1 - self.config.proximity_thresh
+        overlap_cost = iou_cost(self._boxes(rows), detections.boxes[indices])
+        cost = overlap_cost
         if self.config.fuse_score:
             cost = fuse_score(cost, detections.scores[indices])
         if self.config.with_reid and cost.size:
-            appearance = cosine_cost(self._tracks.embedding[rows], _embeddings(detections)[indices])
-            appearance = appearance / 2
-            appearance[(appearance > 1 - self.config.appearance_thresh) | too_far] = 1.0
-            cost = np.minimum(cost, appearance)
+            cost = with_appearance(
+                cost,
+                overlap_cost,
+                self._tracks.embedding[rows],
+                detection_embeddings(detections)[indices],
+                self.config,
+            )
         return cost
 
-    def _new_rows(self, detections: Detections, indices: np.ndarray) -> dict[str, np.ndarray]:
-        rows = super()._new_rows(detections, indices)
+    def _new_rows(self, detections: Detections, indices: np.ndarray) -> BoTSORTTrackSet:
         if self.config.with_reid:
-            rows["embedding"] = _embeddings(detections)[indices]
-        return rows
+            embedding = detection_embeddings(detections)[indices]
+        else:
+            embedding = np.zeros((len(indices), 0), dtype=np.float32)
+        rows = super()._new_rows(detections, indices)
+        return BoTSORTTrackSet.extending(rows, embedding=embedding)
 
     def _after_update(self, rows: np.ndarray, detections: Detections, indices: np.ndarray) -> None:
         if not self.config.with_reid or not len(rows):
             return
-        seen = _embeddings(detections)[indices]
-        has_seen = seen.any(axis=1)
-        rows, seen = rows[has_seen], seen[has_seen]
-        past = self._tracks.embedding[rows]
-        has_past = past.any(axis=1, keepdims=True)
-        blend = np.where(
-            has_past, EMBEDDING_MOMENTUM * past + (1 - EMBEDDING_MOMENTUM) * seen, seen
+        self._tracks.embedding[rows] = running_embedding(
+            self._tracks.embedding[rows],
+            detection_embeddings(detections)[indices],
+            EMBEDDING_MOMENTUM,
         )
-        self._tracks.embedding[rows] = blend / np.linalg.norm(blend, axis=1, keepdims=True)
-
-
-def _embeddings(detections: Detections) -> np.ndarray:
-    """``(N, D)`` float32 L2-normalised ``extras["embeddings"]``; a zero embedding stays zero
-    (it says nothing about appearance)."""
-    if "embeddings" not in detections.extras:
-        if len(detections):
-            raise ValueError(
-                "with_reid needs detections.extras['embeddings'] (N, D) float32; "
-                "set with_reid: false to track without appearance"
-            )
-        return np.empty((0, 0), dtype=np.float32)
-    embeddings = np.asarray(detections.extras["embeddings"], dtype=np.float32)
-    norm = np.linalg.norm(embeddings, axis=1, keepdims=True)
-    return np.where(norm < 1e-12, 0.0, embeddings / np.maximum(norm, 1e-12)).astype(np.float32)
 
 
 def warp_xywh_states(

@@ -65,8 +65,7 @@ class ByteTrack:
         self._kalman = KalmanFilter(self.box_format)
         self._frame_index = 0  # 1-based index of the frame being tracked
         self._next_id = 1
-        self._tracks = TrackSet()
-        self._tracks.append(self._new_rows(Detections.empty(), np.empty(0, dtype=np.int64)))
+        self._tracks = self._new_rows(Detections.empty(), np.empty(0, dtype=np.int64))
 
     @property
     def needs_frame(self) -> bool:
@@ -119,7 +118,7 @@ class ByteTrack:
         keep[unmatched_unconfirmed] = False
         self._expire(keep, newly_lost)
         tracks.keep(keep)
-        starts = free_high[scores[free_high] >= config.new_track_thresh]
+        starts = self._starts(detections, free_high[scores[free_high] >= config.new_track_thresh])
         if len(starts):
             tracks.append(self._new_rows(detections, starts))
         self._remove_duplicates()
@@ -156,23 +155,28 @@ class ByteTrack:
         )
         return unmatched
 
-    def _new_rows(self, detections: Detections, indices: np.ndarray) -> dict[str, np.ndarray]:
-        """Hook: the columns of new tracks started at detections ``indices``."""
+    def _starts(self, detections: Detections, candidates: np.ndarray) -> np.ndarray:
+        """Hook: of the unmatched detections ``candidates`` scoring enough to start a track,
+        those that do (all of them here)."""
+        return candidates
+
+    def _new_rows(self, detections: Detections, indices: np.ndarray) -> TrackSet:
+        """Hook: the rows of new tracks started at detections ``indices``."""
         n = len(indices)
         mean, covariance = self._kalman.initiate(self._kalman.measure(detections.boxes[indices]))
-        return {
-            "track_id": np.zeros(n, dtype=np.int32),
-            "confirmed": np.full(n, self._frame_index == 1),
-            "state": np.full(n, TRACKED, dtype=np.int8),
-            "mean": mean,
-            "covariance": covariance,
-            "score": detections.scores[indices],
-            "class_id": detections.class_ids[indices],
-            "detection_index": indices.astype(np.int32),
-            "start_frame": np.full(n, self._frame_index, dtype=np.int64),
-            "last_frame": np.full(n, self._frame_index, dtype=np.int64),
-            "expired": np.zeros(n, dtype=bool),
-        }
+        return TrackSet(
+            track_id=np.zeros(n, dtype=np.int32),
+            confirmed=np.full(n, self._frame_index == 1),
+            state=np.full(n, TRACKED, dtype=np.int8),
+            mean=mean,
+            covariance=covariance,
+            score=detections.scores[indices],
+            class_id=detections.class_ids[indices],
+            detection_index=indices.astype(np.int32),
+            start_frame=np.full(n, self._frame_index, dtype=np.int64),
+            last_frame=np.full(n, self._frame_index, dtype=np.int64),
+            expired=np.zeros(n, dtype=bool),
+        )
 
     def _after_update(self, rows: np.ndarray, detections: Detections, indices: np.ndarray) -> None:
         """Hook: after track ``rows`` were corrected with detections ``indices``."""
@@ -190,10 +194,11 @@ class ByteTrack:
         return self._kalman.to_xyxy(self._tracks.mean[rows])
 
     def _predict(self, rows: np.ndarray) -> None:
+        """Advance track ``rows`` by one frame; a track not tracked keeps its box's size."""
         tracks = self._tracks
         mean = tracks.mean[rows]
-        lost = tracks.state[rows] == LOST
-        mean[np.ix_(lost, self._kalman.size_velocity)] = 0
+        still = tracks.state[rows] != TRACKED
+        mean[np.ix_(still, self._kalman.size_velocity)] = 0
         tracks.mean[rows], tracks.covariance[rows] = self._kalman.predict(
             mean, tracks.covariance[rows]
         )
@@ -253,7 +258,7 @@ class ByteTrack:
         """Of a tracked and a lost track on the same object, drop the one matched over fewer
         frames (the tracked one on a tie)."""
         tracks = self._tracks
-        tracked = np.flatnonzero(tracks.state == TRACKED)
+        tracked = np.flatnonzero(tracks.state != LOST)
         lost = np.flatnonzero(tracks.state == LOST)
         if not len(tracked) or not len(lost):
             return
@@ -274,7 +279,7 @@ class ByteTrack:
 
     def _report(self) -> Tracks:
         tracks = self._tracks
-        rows = np.flatnonzero(tracks.confirmed & (tracks.state == TRACKED))
+        rows = np.flatnonzero(tracks.confirmed & (tracks.last_frame == self._frame_index))
         rows = rows[np.argsort(tracks.track_id[rows])]
         return Tracks(
             tracks.track_id[rows],

@@ -8,25 +8,44 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from tracklake.tracking.bytetrack import ByteTrack, FrameMatches
 from tracklake.tracking.config import TrackerConfig
 from tracklake.tracking.matching import fuse_score, iou_cost
-from tracklake.tracking.track_set import LOST, TRACKED
+from tracklake.tracking.track_set import LOST, TRACKED, TrackSet
 from tracklake.types import Detections
 
 
-class OCSort(ByteTrack):
-    """OC-SORT for one video. Without ``use_byte``, low-score detections are ignored.
+@dataclass(slots=True)
+class OCSortTrackSet(TrackSet):
+    """OC-SORT's tracks: ``TrackSet``'s columns and the observations.
 
-    Extra columns: ``observed`` ``(T, K, 4)`` float32, the last ``K = delta_t + 2`` matched
-    detection boxes (oldest first), with ``observed_frame`` ``(T, K)`` int64 (-1: none);
-    ``direction`` ``(T, 2)`` float32 unit vector and ``has_direction`` ``(T,)`` bool;
-    ``observed_mean``, ``observed_covariance``: the Kalman state after the last match.
+    Attributes:
+        observed: ``(T, K, 4)`` float32 ``x1, y1, x2, y2``: the last ``K = delta_t + 2``
+            matched detection boxes, oldest first.
+        observed_frame: ``(T, K)`` int64 their frames; -1 where there is none.
+        direction: ``(T, 2)`` float32 unit direction of motion (OCM).
+        has_direction: ``(T,)`` bool; the track has two observations.
+        observed_mean: ``(T, 8)`` float64 Kalman mean after the last match.
+        observed_covariance: ``(T, 8, 8)`` float64 Kalman covariance after the last match.
     """
 
+    observed: np.ndarray
+    observed_frame: np.ndarray
+    direction: np.ndarray
+    has_direction: np.ndarray
+    observed_mean: np.ndarray
+    observed_covariance: np.ndarray
+
+
+class OCSort(ByteTrack):
+    """OC-SORT for one video. Without ``use_byte``, low-score detections are ignored."""
+
     box_format = "xyah"
+    _tracks: OCSortTrackSet
 
     def __init__(self, config: TrackerConfig, max_lost_frames: int) -> None:
         self._history = config.delta_t + 2
@@ -58,22 +77,22 @@ class OCSort(ByteTrack):
             return super()._second_association(matches, rows, detections, low)
         return rows
 
-    def _new_rows(self, detections: Detections, indices: np.ndarray) -> dict[str, np.ndarray]:
+    def _new_rows(self, detections: Detections, indices: np.ndarray) -> OCSortTrackSet:
         rows = super()._new_rows(detections, indices)
         n = len(indices)
         observed = np.zeros((n, self._history, 4), dtype=np.float32)
         observed[:, -1] = detections.boxes[indices]
         observed_frame = np.full((n, self._history), -1, dtype=np.int64)
         observed_frame[:, -1] = self._frame_index
-        rows.update(
+        return OCSortTrackSet.extending(
+            rows,
             observed=observed,
             observed_frame=observed_frame,
             direction=np.zeros((n, 2), dtype=np.float32),
             has_direction=np.zeros(n, dtype=bool),
-            observed_mean=rows["mean"].copy(),
-            observed_covariance=rows["covariance"].copy(),
+            observed_mean=rows.mean.copy(),
+            observed_covariance=rows.covariance.copy(),
         )
-        return rows
 
     def _after_update(self, rows: np.ndarray, detections: Detections, indices: np.ndarray) -> None:
         tracks = self._tracks

@@ -1,59 +1,83 @@
 """The live tracks of one tracker as a table of arrays, one row per track.
 
 Rows are only the tracks that can still be matched: a removed track's row is deleted, so the
-table's size follows the scene, not the video's length.
+table's size follows the scene, not the video's length. Each tracker declares its table as a
+dataclass of columns (``TrackSet`` or a subclass adding that tracker's own); a column is an
+array whose first dimension is the row.
 """
 
 from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, Self
 
 import numpy as np
 
 TRACKED = np.int8(0)
 LOST = np.int8(1)
+NEW = np.int8(2)  # TrackTrack: started, not yet matched often enough to be tracked
 
 
+@dataclass(slots=True)
 class TrackSet:
-    """Named columns of equal length; a column is any array whose first dimension is the row.
+    """The columns every tracker uses, ``T`` rows.
 
-    Columns every tracker uses (trackers add their own):
-        track_id ``(T,)`` int32: 0 until the track is confirmed.
-        confirmed ``(T,)`` bool: reported; a new track is confirmed by its second match
-            (at once on a video's first frame).
-        state ``(T,)`` int8: ``TRACKED`` (matched on the last frame) or ``LOST``.
-        mean ``(T, 8)``, covariance ``(T, 8, 8)`` float64: Kalman state.
-        score ``(T,)`` float32, class_id ``(T,)`` int16, detection_index ``(T,)`` int32:
-            of the last matched detection.
-        start_frame, last_frame ``(T,)`` int64: first and last frames matched (1-based).
-        expired ``(T,)`` bool: the track's buffer ran out once (see ``ByteTrack._expire``).
+    Attributes:
+        track_id: ``(T,)`` int32; 0 until the track is confirmed.
+        confirmed: ``(T,)`` bool; reported. A new track is confirmed by its second match (at
+            once on a video's first frame).
+        state: ``(T,)`` int8; ``TRACKED`` (matched on the last frame, or, for FastTrack,
+            waiting out a short miss), ``LOST``, or (TrackTrack) ``NEW``.
+        mean: ``(T, 8)`` float64 Kalman mean.
+        covariance: ``(T, 8, 8)`` float64 Kalman covariance.
+        score: ``(T,)`` float32 score of the last matched detection.
+        class_id: ``(T,)`` int16 class of the last matched detection.
+        detection_index: ``(T,)`` int32 row of the last matched detection in its frame.
+        start_frame: ``(T,)`` int64 first frame matched (1-based).
+        last_frame: ``(T,)`` int64 last frame matched (1-based).
+        expired: ``(T,)`` bool; the track's buffer ran out once (see ``ByteTrack._expire``).
     """
 
-    def __init__(self, columns: dict[str, np.ndarray] | None = None) -> None:
-        self._columns = dict(columns or {})
+    track_id: np.ndarray
+    confirmed: np.ndarray
+    state: np.ndarray
+    mean: np.ndarray
+    covariance: np.ndarray
+    score: np.ndarray
+    class_id: np.ndarray
+    detection_index: np.ndarray
+    start_frame: np.ndarray
+    last_frame: np.ndarray
+    expired: np.ndarray
+
+    @classmethod
+    def extending(cls, base: TrackSet, **columns: np.ndarray) -> Self:
+        """This table from ``base``'s columns (shared, not copied; ``base`` is of a parent
+        class) and the columns this class adds."""
+        shared = {name: getattr(base, name) for name in _column_names(type(base))}
+        return cls(**shared, **columns)
 
     def __len__(self) -> int:
-        return len(next(iter(self._columns.values()))) if self._columns else 0
+        return len(self.track_id)
 
-    def __getattr__(self, name: str) -> np.ndarray:
-        try:
-            return self.__dict__["_columns"][name]
-        except KeyError:
-            raise AttributeError(f"TrackSet has no column {name!r}") from None
-
-    def set(self, name: str, values: np.ndarray) -> None:
-        """Replace a whole column."""
-        self._columns[name] = values
-
-    def append(self, rows: dict[str, np.ndarray]) -> None:
-        """Add rows, given as the full set of columns."""
-        if not len(self):
-            self._columns = dict(rows)
-            return
-        if rows.keys() != self._columns.keys():
-            raise ValueError(f"columns differ: {sorted(rows)} vs {sorted(self._columns)}")
-        for name, values in rows.items():
-            self._columns[name] = np.concatenate([self._columns[name], values])
+    def append(self, rows: Self) -> None:
+        """Add ``rows``, a table of the same class."""
+        if type(rows) is not type(self):
+            raise TypeError(f"cannot append {type(rows).__name__} to {type(self).__name__}")
+        fresh = not len(self)  # an empty table takes the new rows' column shapes
+        for name in _column_names(type(self)):
+            values = getattr(rows, name)
+            setattr(self, name, values if fresh else np.concatenate([getattr(self, name), values]))
 
     def keep(self, mask: np.ndarray) -> None:
-        """Delete the rows where ``mask`` is False."""
+        """Delete the rows where ``mask`` (``(T,)`` bool) is False."""
         if not mask.all():
-            self._columns = {name: values[mask] for name, values in self._columns.items()}
+            for name in _column_names(type(self)):
+                setattr(self, name, getattr(self, name)[mask])
+
+
+@cache
+def _column_names(table: type[Any]) -> tuple[str, ...]:
+    return tuple(field.name for field in dataclasses.fields(table))
