@@ -4,8 +4,10 @@ The detections: MOT17-04's pedestrian ground truth (1050 frames of a dense 1080p
 jittered, 10% dropped, false positives added, fixed seed (tests/tracking/tracking_harness.py).
 Each tracker runs the whole sequence ``--repeats`` times, alternating ours and Ultralytics';
 the best run counts. Memory: the peak of Python allocations (tracemalloc) during one run.
+Every tracker runs at Ultralytics' defaults without camera-motion compensation (so Deep OC-SORT
+without appearance).
 
-    .venv/bin/python bench/trackers.py [--shared ../shared] [--repeats 5]
+    .venv/bin/python bench/trackers.py [--shared ../shared] [--repeats 5] [--trackers a,b]
 """
 
 from __future__ import annotations
@@ -24,9 +26,8 @@ sys.path.insert(0, str(REPO / "tests" / "tracking"))  # the detections the tests
 from tracking_harness import UltralyticsBoxes, mot17_detections, ultralytics_tracker  # noqa: E402
 
 from tracklake.tracking import TrackerConfig, make_tracker  # noqa: E402
+from tracklake.tracking.config import TRACKER_TYPES  # noqa: E402
 from tracklake.types import Detections  # noqa: E402
-
-TRACKER_TYPES = ("bytetrack", "botsort", "ocsort")
 
 
 def run_ours(config: TrackerConfig, frames: Sequence[Detections]) -> None:
@@ -64,6 +65,7 @@ def main() -> None:
     default_shared = os.environ.get("TRACKLAKE_SHARED", REPO.parent / "shared")
     parser.add_argument("--shared", type=Path, default=Path(default_shared))
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--trackers", default=",".join(TRACKER_TYPES), help="comma-separated")
     args = parser.parse_args()
 
     frames = mot17_detections(args.shared / "mot17" / "MOT17-04")
@@ -73,8 +75,8 @@ def main() -> None:
         f"{'tracker':10} {'ours ms/frame':>14} {'ultralytics':>12} {'speed-up':>9} "
         f"{'ours peak MiB':>14} {'ultralytics':>12}"
     )
-    for tracker_type in TRACKER_TYPES:
-        config = TrackerConfig(tracker_type=tracker_type, gmc_method="none")
+    for tracker_type in args.trackers.split(","):
+        config = TrackerConfig.of(tracker_type, gmc_method="none")
         ours, theirs = partial(run_ours, config, frames), partial(run_ultralytics, config, frames)
         theirs()  # warm up: Ultralytics' imports
         ours_s, theirs_s = best_seconds(ours, args.repeats), best_seconds(theirs, args.repeats)

@@ -116,7 +116,8 @@ def track(
         model, conf, iou, imgsz, max_det, batch, half, device, unsafe_load_pickle: the
             detector (``DetectorConfig``); ``conf`` is the detector's confidence threshold.
         classes: keep only these classes: ids or names, or one comma-separated string.
-        tracker: ``bytetrack``, ``botsort``, ``ocsort``, a tracker YAML, or a ``TrackerConfig``.
+        tracker: a tracker's short name (``bytetrack``, ``botsort``, ``ocsort``, ``deepocsort``,
+            ``fasttrack``, ``tracktrack``), a tracker YAML, or a ``TrackerConfig``.
         vid_stride, decode_threads, scale_at, max_frame_pixels, save_detections: how each
             video becomes tracks (``PipelineConfig``).
         decode_buffer_mb: most MB of decoded frames held ahead of the model per open video.
@@ -169,7 +170,8 @@ def retrack(
     Args:
         run: the output folder of a run that saved its detections.
         output: the new run's folder.
-        tracker: as for ``track``; BoT-SORT needs ``gmc_method: none`` (no frames are saved).
+        tracker: as for ``track``; BoT-SORT and TrackTrack need ``gmc_method: none`` (no
+            frames are saved).
         min_score: feed the tracker only the saved detections scoring above this; at least
             ``DETECTIONS_FLOOR`` (0.05), the score they were saved down to. ``None``: the
             ``conf`` of the run that saved them, which reproduces its tracks exactly.

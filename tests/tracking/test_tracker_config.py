@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tracklake.tracking import TrackerConfig, load_tracker_config
+from tracklake.tracking import TrackerConfig, load_tracker_config, make_tracker
 from tracklake.tracking.config import TRACKER_TYPES
 
 
@@ -50,7 +51,7 @@ def test_to_dict_is_json_and_round_trips(tmp_path):
         ("tracker_type: botsort\nmatch_thresh: high\n", "match_thresh must be float"),
         ("tracker_type: bytetrack\nmatch_thresh: 1.5\n", "match_thresh must lie in [0, 1]"),
         ("tracker_type: botsort\ngmc_method: sift\n", "gmc_method must be one of"),
-        ("tracker_type: deepocsort\n", "tracker_type must be one of"),
+        ("tracker_type: strongsort\n", "tracker_type must be one of"),
         ("track_buffer: 30\n", "missing key 'tracker_type'"),
         ("- 1\n", "expected a mapping"),
     ],
@@ -77,3 +78,33 @@ def test_buffer_in_seconds():
     assert TrackerConfig(track_buffer=30, track_buffer_fps=15).buffer_frames(30) == 60
     with pytest.raises(ValueError, match="fps"):
         config.buffer_frames(0)
+
+
+@pytest.mark.parametrize("name", TRACKER_TYPES)
+def test_of_gives_the_values_of_ultralytics_file_with_changes(name):
+    from_file = load_tracker_config(ultralytics_yaml(name))
+    changed = TrackerConfig.of(name, track_buffer=from_file.track_buffer + 7)
+    assert changed == dataclasses.replace(from_file, track_buffer=from_file.track_buffer + 7)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("tracker_type: tracktrack\nfuse_score: true\n", "unknown key(s)"),
+        ("tracker_type: fasttrack\nocc_cover_thresh: 1.5\n", "occ_cover_thresh must lie in"),
+        ("tracker_type: tracktrack\nmin_track_len: 0\n", "min_track_len must be >= 1"),
+        ("tracker_type: fasttrack\nenlarge_bbox_occ: -1\n", "enlarge_bbox_occ must be >= 0"),
+        ("tracker_type: ocsort\nalpha_fixed_emb: 0.5\n", "alpha_fixed_emb"),
+    ],
+)
+def test_bad_keys_of_the_newer_trackers(tmp_path, text, message):
+    path = tmp_path / "tracker.yaml"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=str(path)) as error:
+        load_tracker_config(path)
+    assert message in str(error.value)
+
+
+def test_deepocsort_refuses_camera_motion_compensation():
+    with pytest.raises(ValueError, match="gmc_method 'orb' is not supported"):
+        make_tracker(TrackerConfig.of("deepocsort", gmc_method="orb"), 30)

@@ -9,11 +9,11 @@ import pytest
 from tracking_harness import assert_same_tracks, mot17_detections, run_ours, run_ultralytics
 
 from tracklake.tracking import TrackerConfig
+from tracklake.tracking.config import TRACKER_TYPES
 from tracklake.types import Detections
 
-TRACKER_TYPES = ("bytetrack", "botsort", "ocsort")
-# Ultralytics' own defaults, except BoT-SORT without camera-motion compensation.
-CONFIGS = {name: TrackerConfig(tracker_type=name, gmc_method="none") for name in TRACKER_TYPES}
+# Ultralytics' own defaults, except BoT-SORT and TrackTrack without camera-motion compensation.
+CONFIGS = {name: TrackerConfig.of(name, gmc_method="none") for name in TRACKER_TYPES}
 
 
 @pytest.mark.slow
@@ -50,28 +50,56 @@ def test_same_tracks_on_other_scenes(mot17_dir, sequence, tracker_type):
         {"tracker_type": "bytetrack", "fuse_score": False, "track_buffer": 5},
         {"tracker_type": "bytetrack", "track_buffer": 0, "match_thresh": 0.6},
         {"tracker_type": "botsort", "gmc_method": "none", "track_high_thresh": 0.5},
+        {"tracker_type": "deepocsort", "use_byte": True, "delta_t": 2, "inertia": 0.3},
+        {
+            "tracker_type": "fasttrack",
+            "occ_cover_thresh": 0.4,
+            "reset_velocity_offset_occ": 2,
+            "active_occ_to_lost_thresh": 3,
+            "init_iou_suppress": 1.0,
+            "track_buffer": 10,
+        },
+        {"tracker_type": "fasttrack", "enlarge_bbox_occ": 1.5, "occ_reappear_window": 5},
+        {
+            "tracker_type": "tracktrack",
+            "gmc_method": "none",
+            "lost_match_thr": 0.9,
+            "min_track_len": 1,
+            "penalty_p": 0.0,
+        },
+        {
+            "tracker_type": "tracktrack",
+            "gmc_method": "none",
+            "track_high_thresh": 0.4,
+            "tai_thr": 0.3,
+            "reduce_step": 0.2,
+        },
     ],
     ids=lambda changes: "-".join(f"{k}={v}" for k, v in changes.items()),
 )
 def test_same_tracks_with_other_settings(mot17_dir, changes):
     frames = mot17_detections(mot17_dir / "MOT17-09")
-    config = TrackerConfig(**changes)
+    config = TrackerConfig.of(**changes)
     assert_same_tracks(run_ours(config, frames), run_ultralytics(config, frames))
 
 
-def test_same_tracks_with_appearance_embeddings(mot17_dir):
-    """Random embeddings, with thresholds loose enough that appearance decides matches."""
+APPEARANCE_CONFIGS = {
+    "botsort": {"proximity_thresh": 0.1, "appearance_thresh": 0.1},
+    "deepocsort": {"proximity_thresh": 0.1, "appearance_thresh": 0.1},
+    "tracktrack": {"reid_weight": 1.0},
+}
+
+
+@pytest.mark.parametrize("tracker_type", APPEARANCE_CONFIGS)
+def test_same_tracks_with_appearance_embeddings(mot17_dir, tracker_type):
+    """Random embeddings, with settings that let appearance decide matches."""
     rng = np.random.default_rng(7)
     frames = [
         Detections(d.boxes, d.scores, d.class_ids, {"embeddings": rng.normal(size=(len(d), 16))})
         for d in mot17_detections(mot17_dir / "MOT17-09")
     ]
-    config = TrackerConfig(
-        tracker_type="botsort",
-        gmc_method="none",
-        with_reid=True,
-        proximity_thresh=0.1,
-        appearance_thresh=0.1,
+    config = TrackerConfig.of(
+        tracker_type, gmc_method="none", with_reid=True, **APPEARANCE_CONFIGS[tracker_type]
     )
     ours = run_ours(config, frames)
     assert_same_tracks(ours, run_ultralytics(config, frames))

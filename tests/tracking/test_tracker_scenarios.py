@@ -6,16 +6,23 @@ import numpy as np
 import pytest
 
 from tracklake.tracking import TrackerConfig, make_tracker
+from tracklake.tracking.config import TRACKER_TYPES
 from tracklake.types import Detections
 
-TRACKER_TYPES = ("bytetrack", "botsort", "ocsort")
 FPS = 10.0  # track_buffer 30 at 30 fps is 1 s: 10 frames here
 
 
+def config_of(tracker_type: str, **settings) -> TrackerConfig:
+    return TrackerConfig.of(tracker_type, gmc_method="none", **settings)
+
+
 def tracker(tracker_type: str, **settings):
-    return make_tracker(
-        TrackerConfig(tracker_type=tracker_type, gmc_method="none", **settings), FPS
-    )
+    return make_tracker(config_of(tracker_type, **settings), FPS)
+
+
+def matches_to_show(tracker_type: str) -> int:
+    """After a video's first frame, a new track is reported from this match on."""
+    return config_of(tracker_type).min_track_len if tracker_type == "tracktrack" else 2
 
 
 def boxes_at(*xs: float, y: float = 100.0, score: float = 0.9) -> Detections:
@@ -57,13 +64,15 @@ def test_gap_within_the_buffer_keeps_the_id(tracker_type, gap, same_id):
     for _ in range(gap):
         assert len(t.update(Detections.empty())) == 0
     tracks = t.update(boxes_at(100))
-    tracks = t.update(boxes_at(100)) if not same_id else tracks  # a new track shows from its 2nd
+    if not same_id:  # a new track shows from its 2nd match (TrackTrack: min_track_len)
+        for _ in range(matches_to_show(tracker_type) - 1):
+            tracks = t.update(boxes_at(100))
     assert ids_of(tracks) == ([1] if same_id else [2])
 
 
 @pytest.mark.parametrize("tracker_type", TRACKER_TYPES)
 def test_buffer_scales_with_frame_rate_and_stride(tracker_type):
-    config = TrackerConfig(tracker_type=tracker_type, gmc_method="none")
+    config = config_of(tracker_type)
     assert make_tracker(config, 30).max_lost_frames == 30
     assert make_tracker(config, 10).max_lost_frames == 10
     assert make_tracker(config, 60, vid_stride=4).max_lost_frames == 15
@@ -133,5 +142,39 @@ def test_degenerate_and_empty_frames(tracker_type):
     assert len(t.update(Detections.empty())) == 0
     flat = Detections(np.array([[10, 10, 10, 50], [0, 0, 40, 0]]), [0.9, 0.9], [0, 0])
     assert len(t.update(flat)) == 0
-    assert len(t.update(boxes_at(100))) == 0  # after frame 1, a track shows from its 2nd match
+    for _ in range(matches_to_show(tracker_type) - 1):  # after frame 1, tracks show later
+        assert len(t.update(boxes_at(100))) == 0
     assert ids_of(t.update(boxes_at(100))) == [1]
+
+
+@pytest.mark.parametrize(("tracker_type", "same_id"), [("fasttrack", True), ("bytetrack", False)])
+def test_person_hidden_behind_another_past_the_buffer_keeps_its_id(tracker_type, same_id):
+    """A stands behind B (B's box covers A's) and is not detected for 15 frames, longer
+    than the 10-frame buffer: FastTrack holds an occluded track beyond the buffer."""
+    t = tracker(tracker_type)
+    front = [80, 80, 180, 240]
+    behind = Detections(np.array([[100, 100, 150, 200], front]), [0.9, 0.9], [0, 0])
+    hidden = Detections(np.array([front]), [0.9], [0])
+    for _ in range(20):
+        before = t.update(behind)
+    id_behind = int(before.track_ids[before.detection_index == 0][0])
+    for _ in range(15):
+        t.update(hidden)
+    tracks = t.update(behind)
+    tracks = t.update(behind)  # a new track would show from its 2nd match
+    again = int(tracks.track_ids[tracks.detection_index == 0][0])
+    assert (again == id_behind) == same_id
+
+
+@pytest.mark.parametrize(
+    ("tracker_type", "ids"), [("fasttrack", [1]), ("tracktrack", [1]), ("bytetrack", [1, 2])]
+)
+def test_a_duplicate_detection_of_a_tracked_person_starts_no_track(tracker_type, ids):
+    """From the 5th frame on, the detector also reports a second box on the same person
+    (IoU 0.89 with the first): FastTrack and TrackTrack suppress it, ByteTrack tracks it."""
+    t = tracker(tracker_type)
+    for _ in range(5):
+        t.update(boxes_at(100))
+    for _ in range(5):
+        tracks = t.update(boxes_at(100, 103))
+    assert ids_of(tracks) == ids

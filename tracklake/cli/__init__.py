@@ -22,7 +22,8 @@ def main() -> None:
 
     tracklake shards videos across Ray workers, decodes them with FFmpeg (PyAV), detects objects
     with a YOLO model in large batches, tracks them per video (ByteTrack, BoT-SORT,
-    OC-SORT) and writes OUT/tracks/<video>.parquet and OUT/videos.parquet.
+    OC-SORT, Deep OC-SORT, FastTrack, TrackTrack) and writes OUT/tracks/<video>.parquet and
+    OUT/videos.parquet.
 
     A SOURCE is a video file, a folder (searched recursively), a glob, a manifest
     (.txt, .csv, .jsonl or .parquet with a 'path' column), an s3:// or gs:// URI, or a

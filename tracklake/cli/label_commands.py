@@ -54,8 +54,8 @@ def retrack(out: Path, output: Path, tracker: str, min_score: float | None) -> N
     """Track again from the detections run OUT saved (track --save-detections), into the -o folder.
 
     No decoding, no model: another tracker or another --min-score costs seconds. Same output
-    as track; with the run's tracker and no --min-score, the same tracks. BoT-SORT needs
-    gmc_method: none (the frames are not saved).
+    as track; with the run's tracker and no --min-score, the same tracks. BoT-SORT and
+    TrackTrack need gmc_method: none (the frames are not saved).
     """
     try:
         summaries = api.retrack(out, output, tracker=tracker, min_score=min_score)
@@ -71,7 +71,8 @@ def retrack(out: Path, output: Path, tracker: str, min_score: float | None) -> N
               type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="A run of track --save-detections over the dataset's sequences.")  # fmt: skip
 @api_option(api.tune, "tracker", "--tracker",
-            help="bytetrack, botsort, ocsort, an Ultralytics tracker YAML, or 'all': every "
+            help="bytetrack, botsort, ocsort, deepocsort, fasttrack, tracktrack, an Ultralytics "
+            "tracker YAML, or 'all': every "
             "tracker, each from its defaults.")  # fmt: skip
 @api_option(api.tune, "metric", "--metric",
             type=click.Choice(["HOTA", "DetA", "AssA", "MOTA", "IDF1"]),

@@ -46,7 +46,8 @@ def api_option(
 def tracker_option(function: Callable[..., Any]) -> Decorator:
     return api_option(
         function, "tracker", "--tracker",
-        help="bytetrack, botsort, ocsort, or an Ultralytics tracker YAML.",
+        help="bytetrack, botsort, ocsort, deepocsort, fasttrack, tracktrack, or an Ultralytics "
+        "tracker YAML.",
     )  # fmt: skip
 
 

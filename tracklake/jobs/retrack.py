@@ -41,8 +41,8 @@ def retrack_video(
     Args:
         saved: the video's saved detections.
         out_dir: the new run's folder.
-        tracker: the tracker settings; BoT-SORT's camera-motion compensation needs the frames
-            and is refused (use ``gmc_method: none``).
+        tracker: the tracker settings; camera-motion compensation (BoT-SORT, TrackTrack)
+            needs the frames and is refused (use ``gmc_method: none``).
         conf: keep detections scoring above this; ``None`` keeps the saving run's ``conf``.
     """
     check_conf(conf)

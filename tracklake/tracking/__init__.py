@@ -1,4 +1,5 @@
-"""Multi-object trackers (ByteTrack, BoT-SORT, OC-SORT): numpy and scipy only.
+"""Multi-object trackers (ByteTrack, BoT-SORT, OC-SORT, Deep OC-SORT, FastTrack, TrackTrack):
+numpy and scipy only.
 
 Build one per video with ``make_tracker(load_tracker_config("bytetrack"), fps)`` and feed it
 each frame's ``Detections`` in order; it returns that frame's ``Tracks``.

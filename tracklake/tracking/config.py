@@ -1,11 +1,12 @@
 """Tracker configuration: Ultralytics' tracker YAML keys, validated, with Ultralytics' defaults.
 
-A configuration comes from a short name (``bytetrack``, ``botsort``, ``ocsort``, optionally with
-``.yaml``: Ultralytics' own files, whose values are the defaults below) or from a YAML file in
-Ultralytics' format. One key is tracklake's own: ``track_buffer_fps``, the frame rate at which
-``track_buffer`` counts frames. Ultralytics counts the buffer in frames of whatever video it
-runs on; tracklake turns it into seconds (``track_buffer / track_buffer_fps``) and back into
-frames at each video's real frame rate and ``vid_stride``.
+A configuration comes from a short name (``bytetrack``, ``botsort``, ``ocsort``, ``deepocsort``,
+``fasttrack``, ``tracktrack``, optionally with ``.yaml``: Ultralytics' own files, whose values are
+the defaults, see ``TrackerConfig.of``) or from a YAML file in Ultralytics' format. One key is
+tracklake's own: ``track_buffer_fps``, the frame rate at which ``track_buffer`` counts frames.
+Ultralytics counts the buffer in frames of whatever video it runs on; tracklake turns it into
+seconds (``track_buffer / track_buffer_fps``) and back into frames at each video's real frame
+rate and ``vid_stride``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-TRACKER_TYPES = ("bytetrack", "botsort", "ocsort")
+TRACKER_TYPES = ("bytetrack", "botsort", "ocsort", "deepocsort", "fasttrack", "tracktrack")
 GMC_METHODS = ("none", "sparseOptFlow", "orb", "ecc")
 
 _COMMON_KEYS = (
@@ -28,17 +29,55 @@ _COMMON_KEYS = (
     "fuse_score",
     "track_buffer_fps",
 )
+_APPEARANCE_KEYS = ("proximity_thresh", "appearance_thresh", "with_reid", "model")
+_OCSORT_KEYS = (*_COMMON_KEYS, "delta_t", "inertia", "use_byte")
 _KEYS_BY_TYPE = {
     "bytetrack": _COMMON_KEYS,
-    "botsort": (
+    "botsort": (*_COMMON_KEYS, "gmc_method", *_APPEARANCE_KEYS),
+    "ocsort": _OCSORT_KEYS,
+    "deepocsort": (*_OCSORT_KEYS, "gmc_method", *_APPEARANCE_KEYS, "alpha_fixed_emb"),
+    "fasttrack": (
         *_COMMON_KEYS,
+        "reset_velocity_offset_occ",
+        "reset_pos_offset_occ",
+        "enlarge_bbox_occ",
+        "dampen_motion_occ",
+        "active_occ_to_lost_thresh",
+        "occ_cover_thresh",
+        "occ_reappear_window",
+        "init_iou_suppress",
+    ),
+    "tracktrack": (
+        *(key for key in _COMMON_KEYS if key != "fuse_score"),
+        "lost_match_thr",
+        "iou_weight",
+        "reid_weight",
+        "conf_weight",
+        "angle_weight",
+        "penalty_p",
+        "penalty_q",
+        "reduce_step",
+        "tai_thr",
+        "min_track_len",
         "gmc_method",
-        "proximity_thresh",
-        "appearance_thresh",
         "with_reid",
         "model",
     ),
-    "ocsort": (*_COMMON_KEYS, "delta_t", "inertia", "use_byte"),
+}
+# Where a tracker's Ultralytics YAML file differs from the field defaults.
+_DEFAULTS_BY_TYPE: dict[str, dict[str, Any]] = {
+    "deepocsort": {
+        "track_high_thresh": 0.3,
+        "new_track_thresh": 0.3,
+        "gmc_method": "none",
+        "appearance_thresh": 0.9,
+    },
+    "tracktrack": {
+        "track_high_thresh": 0.6,
+        "track_low_thresh": 0.25,
+        "new_track_thresh": 0.7,
+        "match_thresh": 0.7,
+    },
 }
 _UNIT_INTERVAL_KEYS = (
     "track_high_thresh",
@@ -47,6 +86,26 @@ _UNIT_INTERVAL_KEYS = (
     "match_thresh",
     "proximity_thresh",
     "appearance_thresh",
+    "alpha_fixed_emb",
+    "dampen_motion_occ",
+    "occ_cover_thresh",
+    "init_iou_suppress",
+    "lost_match_thr",
+    "tai_thr",
+)
+_POSITIVE_KEYS = ("delta_t", "reset_velocity_offset_occ", "reset_pos_offset_occ", "min_track_len")
+_NON_NEGATIVE_KEYS = (
+    "track_buffer",
+    "active_occ_to_lost_thresh",
+    "occ_reappear_window",
+    "enlarge_bbox_occ",
+    "iou_weight",
+    "reid_weight",
+    "conf_weight",
+    "angle_weight",
+    "penalty_p",
+    "penalty_q",
+    "reduce_step",
 )
 
 
@@ -54,8 +113,11 @@ _UNIT_INTERVAL_KEYS = (
 class TrackerConfig:
     """One tracker's settings; field names and defaults are Ultralytics' (8.4).
 
+    The field defaults are those of ByteTrack, BoT-SORT, OC-SORT and FastTrack; Deep OC-SORT's
+    and TrackTrack's files change a few (``TrackerConfig.of`` applies them).
+
     Attributes:
-        tracker_type: ``bytetrack`` | ``botsort`` | ``ocsort``.
+        tracker_type: one of ``TRACKER_TYPES``.
         track_high_thresh: detections scoring at least this join the first association.
         track_low_thresh: detections scoring above this (and below ``track_high_thresh``)
             join the second association: they continue tracks but never start one.
@@ -74,6 +136,33 @@ class TrackerConfig:
         delta_t: OC-SORT: frames back over which a track's direction is measured.
         inertia: OC-SORT: weight of the direction-consistency cost.
         use_byte: OC-SORT: run ByteTrack's second association on low-score detections.
+        alpha_fixed_emb: Deep OC-SORT: weight of a track's past appearance in its running
+            embedding, for the most confident detections (less confident ones weigh less).
+        reset_velocity_offset_occ: FastTrack: on occlusion, the Kalman velocity goes back to
+            that of this many corrections ago.
+        reset_pos_offset_occ: FastTrack: on occlusion, the Kalman box and covariance go back
+            to those of this many corrections ago.
+        enlarge_bbox_occ: FastTrack: on occlusion, the box height is scaled by this, once.
+        dampen_motion_occ: FastTrack: on occlusion, the velocity is scaled by this, once.
+        active_occ_to_lost_thresh: FastTrack: occluded frames after which an occluded track
+            is lost anyway.
+        occ_cover_thresh: FastTrack: share of an unmatched track's box covered by a matched
+            one above which it is occluded.
+        occ_reappear_window: FastTrack: frames after an occlusion during which a lost track
+            is kept whatever ``track_buffer`` says.
+        init_iou_suppress: FastTrack: a detection overlapping a tracked box by at least this
+            IoU starts no track (1.0: never suppressed).
+        lost_match_thr: TrackTrack: cost limit of a second chance for lost tracks (0: none).
+        iou_weight: TrackTrack: weight of the height-modulated IoU cost (with appearance).
+        reid_weight: TrackTrack: weight of the appearance cost (with appearance).
+        conf_weight: TrackTrack: weight of the score-difference cost.
+        angle_weight: TrackTrack: weight of the corner-direction cost.
+        penalty_p: TrackTrack: extra cost of low-score detections.
+        penalty_q: TrackTrack: extra cost of detections recovered from NMS (not produced by
+            tracklake's detector).
+        reduce_step: TrackTrack: the cost limit falls by this each round of matching.
+        tai_thr: TrackTrack: IoU above which a detection starts no track (track-aware NMS).
+        min_track_len: TrackTrack: matches a new track needs to be confirmed.
     """
 
     tracker_type: str = "bytetrack"
@@ -92,6 +181,33 @@ class TrackerConfig:
     delta_t: int = 3
     inertia: float = 0.2
     use_byte: bool = False
+    alpha_fixed_emb: float = 0.95
+    reset_velocity_offset_occ: int = 5
+    reset_pos_offset_occ: int = 3
+    enlarge_bbox_occ: float = 1.1
+    dampen_motion_occ: float = 0.5
+    active_occ_to_lost_thresh: int = 10
+    occ_cover_thresh: float = 0.7
+    occ_reappear_window: int = 40
+    init_iou_suppress: float = 0.7
+    lost_match_thr: float = 0.0
+    iou_weight: float = 0.5
+    reid_weight: float = 0.5
+    conf_weight: float = 0.1
+    angle_weight: float = 0.05
+    penalty_p: float = 0.2
+    penalty_q: float = 0.4
+    reduce_step: float = 0.05
+    tai_thr: float = 0.55
+    min_track_len: int = 3
+
+    @classmethod
+    def of(cls, tracker_type: str, **settings: Any) -> TrackerConfig:
+        """Ultralytics' defaults for ``tracker_type`` (its YAML file's values), with
+        ``settings`` changed."""
+        return cls(
+            tracker_type=tracker_type, **{**_DEFAULTS_BY_TYPE.get(tracker_type, {}), **settings}
+        )
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
@@ -105,12 +221,14 @@ class TrackerConfig:
         for key in _UNIT_INTERVAL_KEYS:
             if not 0.0 <= getattr(self, key) <= 1.0:
                 raise ValueError(f"{key} must lie in [0, 1], got {getattr(self, key)!r}")
-        if self.track_buffer < 0:
-            raise ValueError(f"track_buffer must be >= 0, got {self.track_buffer}")
+        for key in _NON_NEGATIVE_KEYS:
+            if getattr(self, key) < 0:
+                raise ValueError(f"{key} must be >= 0, got {getattr(self, key)!r}")
+        for key in _POSITIVE_KEYS:
+            if getattr(self, key) < 1:
+                raise ValueError(f"{key} must be >= 1, got {getattr(self, key)!r}")
         if self.track_buffer_fps <= 0:
             raise ValueError(f"track_buffer_fps must be > 0, got {self.track_buffer_fps}")
-        if self.delta_t < 1:
-            raise ValueError(f"delta_t must be >= 1, got {self.delta_t}")
         if self.gmc_method not in GMC_METHODS:
             raise ValueError(
                 f"gmc_method must be one of {', '.join(GMC_METHODS)}, got {self.gmc_method!r}"
@@ -143,8 +261,8 @@ def load_tracker_config(name_or_path: str | Path) -> TrackerConfig:
     """Read a tracker configuration.
 
     Args:
-        name_or_path: an Ultralytics tracker YAML file, or a short name: ``bytetrack``,
-            ``botsort``, ``ocsort`` (also with ``.yaml`` when no such file exists here),
+        name_or_path: an Ultralytics tracker YAML file, or a short name, one of
+            ``TRACKER_TYPES`` (also with ``.yaml`` when no such file exists here),
             which gives Ultralytics' defaults for that tracker.
 
     Raises:
@@ -156,7 +274,7 @@ def load_tracker_config(name_or_path: str | Path) -> TrackerConfig:
     if not path.is_file():
         short_name = path.name.removesuffix(".yaml")
         if path.parent == Path(".") and short_name in TRACKER_TYPES:
-            return TrackerConfig(tracker_type=short_name)
+            return TrackerConfig.of(short_name)
         raise FileNotFoundError(
             f"no tracker config {str(name_or_path)!r}: not a file, nor one of "
             f"{', '.join(TRACKER_TYPES)}"
@@ -189,7 +307,7 @@ def _from_mapping(values: dict[str, Any]) -> TrackerConfig:
             f"unknown key(s) for tracker_type {tracker_type!r}: {', '.join(unknown)} "
             f"(known: {', '.join(_KEYS_BY_TYPE[tracker_type])})"
         )
-    return TrackerConfig(**values)
+    return TrackerConfig.of(**values)
 
 
 def _check_type(key: str, value: Any, annotation: str) -> None:

@@ -10,7 +10,10 @@ from tracklake.tracking.botsort import BoTSORT
 from tracklake.tracking.bytetrack import ByteTrack
 from tracklake.tracking.camera_motion import CameraMotion
 from tracklake.tracking.config import TrackerConfig
+from tracklake.tracking.deepocsort import DeepOCSort
+from tracklake.tracking.fasttrack import FastTrack
 from tracklake.tracking.ocsort import OCSort
+from tracklake.tracking.tracktrack import TrackTrack
 from tracklake.types import Detections, Tracks
 
 
@@ -44,7 +47,13 @@ def make_tracker(
         return ByteTrack(config, max_lost_frames)
     if config.tracker_type == "ocsort":
         return OCSort(config, max_lost_frames)
+    if config.tracker_type == "deepocsort":
+        return DeepOCSort(config, max_lost_frames)
+    if config.tracker_type == "fasttrack":
+        return FastTrack(config, max_lost_frames)
     camera_motion = (
         None if config.gmc_method == "none" else CameraMotion(config.gmc_method, frame_size)
     )
+    if config.tracker_type == "tracktrack":
+        return TrackTrack(config, max_lost_frames, camera_motion)
     return BoTSORT(config, max_lost_frames, camera_motion)

@@ -85,12 +85,22 @@ class KalmanFilter:
         return mean, covariance
 
     def update(
-        self, mean: np.ndarray, covariance: np.ndarray, measurement: np.ndarray
+        self,
+        mean: np.ndarray,
+        covariance: np.ndarray,
+        measurement: np.ndarray,
+        confidence: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Correct ``(N, 8)`` means and ``(N, 8, 8)`` covariances with ``(N, 4)`` measurements."""
-        innovation_cov = covariance[:, :4, :4] + _diagonal(
-            np.square(self._std(mean, _STD_WEIGHT_POSITION, _ASPECT_STD_MEASUREMENT))
-        )
+        """Correct ``(N, 8)`` means and ``(N, 8, 8)`` covariances with ``(N, 4)`` measurements.
+
+        With ``confidence`` (``(N,)`` detection scores), a measurement's noise is scaled by
+        ``max(1 - confidence, 0.05)``: confident detections move the state more (NSA Kalman,
+        as TrackTrack uses it).
+        """
+        noise = np.square(self._std(mean, _STD_WEIGHT_POSITION, _ASPECT_STD_MEASUREMENT))
+        if confidence is not None:
+            noise *= np.maximum(1.0 - np.asarray(confidence, dtype=np.float64), 0.05)[:, None]
+        innovation_cov = covariance[:, :4, :4] + _diagonal(noise)
         gain = np.linalg.solve(innovation_cov, covariance[:, :4, :]).transpose(0, 2, 1)
         innovation = measurement - mean[:, :4]
         mean = mean + np.einsum("nij,nj->ni", gain, innovation)

@@ -17,13 +17,28 @@ def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     Returns:
         ``(R, C)`` float32 (computed in float32, as Ultralytics does).
     """
+    inter, area_a, area_b = _intersection_and_areas(a, b)
+    return inter / (area_b + area_a - inter + np.float32(_EPS))
+
+
+def coverage(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Share of each ``(C, 4)`` box ``b`` covered by each ``(R, 4)`` box ``a`` (intersection
+    over the area of ``b``): ``(R, C)`` float32."""
+    inter, _, area_b = _intersection_and_areas(a, b)
+    return inter / (area_b + np.float32(_EPS))
+
+
+def _intersection_and_areas(
+    a: np.ndarray, b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(R, C)`` intersections, ``(R, 1)`` areas of ``a``, ``(1, C)`` areas of ``b``; float32."""
     a = np.asarray(a, dtype=np.float32)[:, None, :]
     b = np.asarray(b, dtype=np.float32)[None, :, :]
     overlap = np.minimum(a[..., 2:], b[..., 2:]) - np.maximum(a[..., :2], b[..., :2])
     inter = np.prod(np.maximum(overlap, 0), axis=2)
     area_a = np.prod(a[..., 2:] - a[..., :2], axis=2)
     area_b = np.prod(b[..., 2:] - b[..., :2], axis=2)
-    return inter / (area_b + area_a - inter + np.float32(_EPS))
+    return inter, area_a, area_b
 
 
 def iou_cost(a: np.ndarray, b: np.ndarray) -> np.ndarray:
