@@ -123,6 +123,7 @@ TINY_VIDEOS = {"cam1": (10.0, "north"), "cam2": (1.0, "south")}
 
 def write_tiny_run(out: Path, rows=TINY_ROWS) -> Path:
     """Write ``rows`` as a run into ``out``: tracks files, videos.parquet, track_summary."""
+    from tracklake.io.footer import Footer
     from tracklake.io.store import TrackFileWriter, write_videos_table
     from tracklake.io.track_summary import write_track_summary
     from tracklake.types import Tracks, VideoStatus, VideoSummary
@@ -130,7 +131,7 @@ def write_tiny_run(out: Path, rows=TINY_ROWS) -> Path:
     summaries = []
     for video_id, (fps, site) in TINY_VIDEOS.items():
         video_rows = sorted((row for row in rows if row[0] == video_id), key=lambda r: r[1])
-        with TrackFileWriter(out, video_id, CLASS_NAMES, {}) as writer:
+        with TrackFileWriter(out, video_id, CLASS_NAMES, Footer()) as writer:
             for frame in sorted({row[1] for row in video_rows}):
                 here = [row for row in video_rows if row[1] == frame]
                 tracks = Tracks(

@@ -63,10 +63,11 @@ def test_probe_of_nothing_is_a_usage_error(tmp_path):
 def test_export_mot_command(tmp_path):
     import numpy as np
 
+    from tracklake.io.footer import Footer
     from tracklake.io.store import TrackFileWriter
     from tracklake.types import Tracks
 
-    with TrackFileWriter(tmp_path / "out", "v", {0: "person"}, {}) as writer:
+    with TrackFileWriter(tmp_path / "out", "v", {0: "person"}, Footer()) as writer:
         tracks = Tracks([4], np.array([[1, 2, 11, 22]]), [0.5], [0], [0])
         writer.append(9, 0.36, tracks)
     result = CliRunner().invoke(

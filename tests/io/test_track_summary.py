@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from tracklake.cli import main
+from tracklake.io.footer import Footer
 from tracklake.io.store import TrackFileWriter, write_videos_table
 from tracklake.io.track_summary import (
     TRACK_SUMMARY_FILE,
@@ -40,7 +41,7 @@ def test_summary_matches_the_hand_computed_rows(tiny_run):
 
 
 def test_a_run_without_tracks_gets_an_empty_typed_file(tmp_path):
-    with TrackFileWriter(tmp_path, "empty", {0: "person"}, {}):
+    with TrackFileWriter(tmp_path, "empty", {0: "person"}, Footer()):
         pass  # a video in which nothing was tracked
     failed = VideoSummary.failed(VideoRef("broken", "/videos/broken.mp4"), "missing: no file")
     write_videos_table([failed], tmp_path)

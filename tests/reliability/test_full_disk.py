@@ -11,6 +11,7 @@ import pytest
 from cli_runs import kill_tree, start_tracklake, tracklake, wait_for
 from testkit import fill, mounted_tmpfs
 
+from tracklake.io.footer import Footer
 from tracklake.io.store import TrackFileWriter, is_disk_full, write_videos_table
 from tracklake.types import Tracks, VideoRef, VideoSummary
 
@@ -30,7 +31,10 @@ def many_tracks(n: int, seed: int) -> Tracks:
 
 def test_a_tracks_file_that_does_not_fit_leaves_nothing(tmp_path):
     with mounted_tmpfs(tmp_path / "out", 256 << 10) as out:
-        with pytest.raises(OSError) as caught, TrackFileWriter(out, "cam", {0: "person"}, {}) as w:
+        with (
+            pytest.raises(OSError) as caught,
+            TrackFileWriter(out, "cam", {0: "person"}, Footer()) as w,
+        ):
             for frame in range(100):
                 w.append(frame, frame / 25, many_tracks(1000, seed=frame))
         assert caught.value.errno == errno.ENOSPC and is_disk_full(caught.value)

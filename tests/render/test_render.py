@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from tracklake.cli import main
+from tracklake.io.footer import Footer
 from tracklake.io.store import TrackFileWriter, write_videos_table
 from tracklake.render import render_sheet, render_video
 from tracklake.render.colours import track_colour
@@ -23,7 +24,7 @@ TRACKED = range(10, 31)  # frames 10 to 30 (0.4 s to 1.2 s at 25 fps)
 def campus_run(tmp_path_factory, shared_videos):
     """A run over TUD-Campus (71 frames, 25 fps) with one still person, track 7."""
     out = tmp_path_factory.mktemp("render") / "out"
-    with TrackFileWriter(out, "campus", {0: "person"}, {}) as writer:
+    with TrackFileWriter(out, "campus", {0: "person"}, Footer()) as writer:
         for frame in TRACKED:
             writer.append(frame, frame / 25, Tracks([TRACK_ID], [BOX], [0.9], [0], [0]))
     summary = VideoSummary(
