@@ -113,10 +113,12 @@ def test_same_tracks_with_appearance_embeddings(mot17_dir, tracker_type):
 def test_buffer_in_seconds_matches_ultralytics_buffer_in_frames(mot17_dir, tracker_type):
     """Ultralytics counts ``track_buffer`` in frames whatever the video; ours is seconds at
     30 fps, so a 15 fps video, or a 30 fps one read at ``vid_stride=2``, keeps lost tracks
-    for half the frames: Ultralytics with ``track_buffer: 15``."""
+    for half the frames: Ultralytics with ``track_buffer: 15``. (FastTrack: 10 and 5; on this
+    sequence it gives the same tracks with a buffer of 15 frames as with 30.)"""
     frames = mot17_detections(mot17_dir / "MOT17-09")
-    config = CONFIGS[tracker_type]
-    theirs = run_ultralytics(dataclasses.replace(config, track_buffer=15), frames)
+    buffer = 10 if tracker_type == "fasttrack" else 30
+    config = dataclasses.replace(CONFIGS[tracker_type], track_buffer=buffer)
+    theirs = run_ultralytics(dataclasses.replace(config, track_buffer=buffer // 2), frames)
     assert_same_tracks(run_ours(config, frames, fps=15), theirs)
     assert_same_tracks(run_ours(config, frames, fps=30, vid_stride=2), theirs)
     with pytest.raises(AssertionError):
