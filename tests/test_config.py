@@ -21,7 +21,7 @@ import yaml
 
 from tracklake.config import PipelineConfig
 from tracklake.detection.config import DetectorConfig
-from tracklake.tracking.config import TRACKER_TYPES, TrackerConfig
+from tracklake.tracking.config import TRACKER_TYPES, TrackerConfig, load_tracker_config
 
 MODEL_SHA256 = "ab" * 32
 
@@ -91,12 +91,12 @@ def another_value(key: str, value: Any) -> Any:
         return not value
     if isinstance(value, int):
         return value + 1
-    return value / 2  # every float setting is a positive threshold, weight or rate
+    return value / 2 if value else 0.1  # float settings are thresholds, weights or rates
 
 
 def tracker_fingerprints(tracker_type: str, key: str) -> tuple[str, str]:
     """The fingerprints of ``tracker_type``'s defaults and of the same with ``key`` changed."""
-    tracker = TrackerConfig(tracker_type=tracker_type)
+    tracker = load_tracker_config(tracker_type)
     changed = dataclasses.replace(tracker, **{key: another_value(key, getattr(tracker, key))})
     return (
         pipeline(tracker=tracker).fingerprint(MODEL_SHA256),
@@ -189,7 +189,7 @@ def test_a_setting_only_other_trackers_read_leaves_it(tracker_type, key):
 
 def test_each_tracker_type_has_its_own_fingerprint():
     fingerprints = {
-        pipeline(tracker=TrackerConfig(tracker_type=name)).fingerprint(MODEL_SHA256)
+        pipeline(tracker=load_tracker_config(name)).fingerprint(MODEL_SHA256)
         for name in TRACKER_TYPES
     }
     assert len(fingerprints) == len(TRACKER_TYPES)
