@@ -179,6 +179,7 @@ def test_classes_are_ids_or_names_of_the_model():
         DetectorConfig(classes=["person", "unicorn", 7]).class_ids(names)
 
 
+@pytest.mark.slow
 def test_a_detector_keeps_only_the_classes_named(yolov8n_config, tud_frames):
     from dataclasses import replace
 

@@ -93,6 +93,7 @@ def test_the_allow_list_is_the_model_classes_of_the_installed_packages():
     assert not any(name.startswith(("os.", "posix.", "subprocess.")) for name in allowed)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "yaml",
     ["yolov8n-seg.yaml", "yolov8n-pose.yaml", "yolo11n.yaml", "yolov10n.yaml"],

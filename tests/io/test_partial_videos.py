@@ -45,7 +45,9 @@ def zeros_in_the_middle(tmp_path_factory: pytest.TempPathFactory, shared_videos:
     return damaged
 
 
-@pytest.mark.parametrize("name", ["zeros_in_the_middle", "index_at_front_cut"])
+@pytest.mark.parametrize(
+    "name", [pytest.param("zeros_in_the_middle", marks=pytest.mark.slow), "index_at_front_cut"]
+)
 def test_every_decodable_frame_is_kept_the_same_on_every_run(name, request, bad_videos):
     path = request.getfixturevalue(name) if name == "zeros_in_the_middle" else bad_videos[name]
     expected = ffmpeg_frame_count(path)

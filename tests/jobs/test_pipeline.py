@@ -158,6 +158,7 @@ def test_partial_video_is_not_skipped(tmp_path, bad_videos, config):
     assert finished_summary(tmp_path, ref, RUN_FOOTER.config_sha256) is None
 
 
+@pytest.mark.slow
 def test_worker_memory_stays_flat_on_1080p(tmp_path, shared_videos, yolov8n_weights):
     """Frames decoded in one thread and freed in another, float copies made by the detector:
     with large allocations mapped (as every worker does) resident memory stays flat. Under

@@ -63,6 +63,7 @@ def inputs(tmp_path, shared_videos, yolov8n_weights):
     return refs, pipeline, tmp_path / "out"
 
 
+@pytest.mark.slow
 def test_the_run_orders_records_and_resumes_through_its_dispatch(inputs, yolov8n_weights):
     refs, pipeline, out = inputs
     dispatch = InProcess()

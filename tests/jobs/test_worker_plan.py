@@ -51,6 +51,7 @@ def test_defaults_follow_the_device_and_yield_to_the_user():
     assert worker_pipeline.frames_per_request == 2  # 5 videos x 2 frames fill a pass of 7
 
 
+@pytest.mark.slow
 def test_a_worker_runs_the_plans_threads_batch_and_requests(yolov8n_weights):
     """In a process of its own (torch's threads are the process's): torch runs with the
     plan's threads, the batcher and the detector with the plan's frames per forward pass,
