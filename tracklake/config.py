@@ -20,8 +20,9 @@ from tracklake.tracking.config import TrackerConfig
 DEFAULT_DECODE_BUFFER_BYTES = 48 << 20
 SCALE_AT = ("decode", "model")
 
-# Detector settings that do not change which boxes come out.
-_RESULT_NEUTRAL_DETECTOR_KEYS = ("model", "device", "batch", "unsafe_load_pickle")
+# Detector settings that do not change which boxes come out; ``embeddings`` comes from the
+# tracker's settings, which the fingerprint holds.
+_RESULT_NEUTRAL_DETECTOR_KEYS = ("model", "device", "batch", "unsafe_load_pickle", "embeddings")
 
 
 @dataclass(frozen=True)
@@ -90,12 +91,17 @@ class PipelineConfig:
         }
 
     def inference_detector(self) -> DetectorConfig:
-        """The detector as it runs: with ``save_detections`` its ``conf`` is lowered to
-        ``DETECTIONS_FLOOR``. Boxes above the run's ``conf`` stay the same: NMS suppresses a
-        box only by a higher-scoring one, and ``max_det`` keeps the best."""
-        if not self.save_detections:
-            return self.detector
-        return replace(self.detector, conf=min(self.detector.conf, DETECTIONS_FLOOR))
+        """The detector as it runs: with embeddings when the tracker matches on appearance
+        (``with_reid``, from the ReID ``model`` it names); with ``save_detections`` its
+        ``conf`` lowered to ``DETECTIONS_FLOOR``. Boxes above the run's ``conf`` stay the
+        same: NMS suppresses a box only by a higher-scoring one, and ``max_det`` keeps the
+        best."""
+        detector = self.detector
+        if self.tracker.with_reid:
+            detector = replace(detector, embeddings=self.tracker.model)
+        if self.save_detections:
+            detector = replace(detector, conf=min(detector.conf, DETECTIONS_FLOOR))
+        return detector
 
     def fingerprint(self, model_sha256: str) -> str:
         """A hash of everything that shapes the tracks: the model's bytes, not its path."""

@@ -7,11 +7,13 @@ The helpers come as fixtures too (``decode_video``, ``predict_ultralytics``,
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from scipy.optimize import linear_sum_assignment
 
 from tracklake.detection import Detector, DetectorConfig, load_detector
@@ -49,6 +51,38 @@ def ultralytics_detections(yolo, frames: Sequence[np.ndarray], **settings) -> li
                 Detections(boxes.xyxy.numpy(), boxes.conf.numpy(), boxes.cls.numpy(), extras)
             )
     return detections
+
+
+def ultralytics_embeddings(
+    weights: Path, frames: Sequence[np.ndarray], **settings
+) -> list[Detections]:
+    """The detections Ultralytics' BoT-SORT receives from ``YOLO.track`` with ``with_reid``
+    and ``model: auto`` on RGB ``frames`` (given as BGR), each detection's feature vector
+    as ``extras["embeddings"]`` ``(N, D)`` float32."""
+    from ultralytics import YOLO
+
+    from tracklake.tracking import TrackerConfig
+
+    tracker_yaml = Path(tempfile.mkdtemp()) / "botsort-reid.yaml"
+    config = TrackerConfig(tracker_type="botsort", gmc_method="none", with_reid=True)
+    tracker_yaml.write_text(yaml.safe_dump(config.to_dict()))
+    yolo = YOLO(str(weights))  # a model of its own: tracking callbacks stay on it
+    received: list[Detections] = []
+
+    def keep(predictor) -> None:  # added before the tracker's callback: sees every detection
+        for result in predictor.results:
+            boxes, feats = result.boxes, result.feats
+            embeddings = feats.numpy() if len(feats) else np.empty((0, 0), np.float32)
+            received.append(
+                Detections(boxes.xyxy.numpy(), boxes.conf.numpy(), boxes.cls.numpy(),
+                           {"embeddings": embeddings})
+            )  # fmt: skip
+
+    yolo.add_callback("on_predict_postprocess_end", keep)
+    for frame in frames:
+        yolo.track(frame[..., ::-1], persist=True, tracker=str(tracker_yaml), device="cpu",
+                   verbose=False, **settings)  # fmt: skip
+    return received
 
 
 def match_rows(ours: Detections, theirs: Detections, tolerance: float) -> np.ndarray | None:
@@ -140,6 +174,16 @@ def decode_video():
 @pytest.fixture(scope="session")
 def predict_ultralytics():
     return ultralytics_detections
+
+
+@pytest.fixture(scope="session")
+def embeddings_ultralytics():
+    return ultralytics_embeddings
+
+
+@pytest.fixture(name="match_rows", scope="session")
+def match_rows_fixture():
+    return match_rows
 
 
 @pytest.fixture(name="matching_fraction", scope="session")

@@ -35,6 +35,11 @@ class DetectorConfig:
         unsafe_load_pickle: read a ``.pt`` checkpoint with the plain unpickler, which runs any
             code the file names, instead of the allow-list (see ``checkpoint``). Only for files
             the user trusts; it never changes a result.
+        embeddings: also give each detection an appearance embedding,
+            ``extras["embeddings"]`` ``(N, D)`` float32: ``auto`` pools them from the
+            detector's own feature maps in the same forward pass (``appearance``), a path runs
+            that ReID model on the detections' crops; ``None`` (the default) gives none. Set
+            from the tracker's ``with_reid`` and ``model`` (``PipelineConfig``).
     """
 
     model: str = "yolov8n.pt"
@@ -48,6 +53,7 @@ class DetectorConfig:
     device: str = "auto"
     batch: int | None = None
     unsafe_load_pickle: bool = False
+    embeddings: str | None = None
 
     def __post_init__(self) -> None:
         if self.classes is not None:
@@ -63,6 +69,8 @@ class DetectorConfig:
             raise ValueError(f"max_det must be positive, got {self.max_det}")
         if self.batch is not None and self.batch <= 0:
             raise ValueError(f"batch must be positive, got {self.batch}")
+        if self.embeddings == "":
+            raise ValueError("embeddings must be 'auto', a ReID model or None, got ''")
 
     def class_ids(self, class_names: dict[int, str]) -> tuple[int, ...] | None:
         """``classes`` as ids of the model whose classes are ``class_names``.

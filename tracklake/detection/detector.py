@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from tracklake.detection.appearance import DetectorFeatures
 from tracklake.detection.config import DetectorConfig, default_batch
 from tracklake.detection.devices import select_device
 from tracklake.detection.letterbox import Letterbox
@@ -36,6 +37,7 @@ def load_detector(config: DetectorConfig, torch_threads: int | None = None) -> D
         ModelError: the model cannot be found, read or used (the message says why).
         DeviceError: ``config.device`` is not on this machine.
         ValueError: ``config.classes`` names a class the model lacks.
+        NotImplementedError: ``config.embeddings`` names a ReID model (only ``auto`` runs).
     """
     if torch_threads is not None:
         torch.set_num_threads(torch_threads)
@@ -51,7 +53,21 @@ def load_detector(config: DetectorConfig, torch_threads: int | None = None) -> D
         torch.backends.cudnn.benchmark = True
         model.network.to(memory_format=torch.channels_last)
     config = replace(config, classes=config.class_ids(model.class_names))
-    return Detector(model, config, path, device, torch.float16 if half else torch.float32)
+    features = _detector_features(config.embeddings, model, path)
+    dtype = torch.float16 if half else torch.float32
+    return Detector(model, config, path, device, dtype, features)
+
+
+def _detector_features(
+    embeddings: str | None, model: LoadedModel, path: Path
+) -> DetectorFeatures | None:
+    if embeddings is None:
+        return None
+    if embeddings != "auto":
+        raise NotImplementedError(
+            f"ReID model {embeddings!r}: only the detector's own features (model: auto) run yet"
+        )
+    return DetectorFeatures(model, str(path))
 
 
 class Detector:
@@ -67,6 +83,9 @@ class Detector:
         model_path: the model file, resolved.
         task: ``detect``, ``segment`` or ``pose``.
         batch: most frames per forward pass.
+
+    With ``features``, each detection also gets the embedding of the feature-map cell it was
+    predicted from (``appearance``), from the same forward pass.
     """
 
     def __init__(
@@ -76,8 +95,10 @@ class Detector:
         path: Path,
         device: torch.device,
         dtype: torch.dtype,
+        features: DetectorFeatures | None = None,
     ) -> None:
         self._model = model
+        self._features = features
         self._config = config
         self._device = device
         self._dtype = dtype
@@ -140,7 +161,8 @@ class Detector:
             frame pixels, best score first. A pose model adds ``extras["keypoints"]``
             ``(N, K, D)`` float32 (``x, y`` in original frame pixels, then visibility); a
             segment model adds ``extras["masks_rle"]``, an object array of uint32 run
-            lengths of masks at the original size (see ``masks``).
+            lengths of masks at the original size (see ``masks``); with ``embeddings``
+            configured, ``extras["embeddings"]`` is ``(N, E)`` float32.
         """
         # Frames share a forward pass when they share both their shape and their original's.
         groups: dict[tuple[tuple[int, ...], tuple[int, int]], list[int]] = defaultdict(list)
@@ -170,16 +192,30 @@ class Detector:
         """Detections of ``(B, H, W, 3)`` uint8 frames of one shape: one forward pass."""
         images = letterbox.apply(self._upload(frames), self._device, self._dtype)
         predictions, prototypes = self._model.forward(images)
+        embedding_size = 0
+        if self._features is not None:
+            # Each anchor's embedding rides through NMS as extra columns of its prediction.
+            embeddings = self._features.anchor_embeddings()
+            predictions = torch.cat((predictions, embeddings), dim=1)
+            embedding_size = embeddings.shape[1]
         selected = select(predictions, len(self.class_names), self._nms, self._model.end2end)
         return [
-            self._to_detections(rows, letterbox, None if prototypes is None else prototypes[i])
+            self._to_detections(
+                rows, letterbox, None if prototypes is None else prototypes[i], embedding_size
+            )
             for i, rows in enumerate(selected)
         ]
 
     def _to_detections(
-        self, rows: torch.Tensor, letterbox: Letterbox, prototypes: torch.Tensor | None
+        self,
+        rows: torch.Tensor,
+        letterbox: Letterbox,
+        prototypes: torch.Tensor | None,
+        embedding_size: int,
     ) -> Detections:
-        """One frame's ``(n, 6 + extra)`` selected rows (input pixels) as ``Detections``."""
+        """One frame's ``(n, 6 + extra + embedding_size)`` selected rows (input pixels) as
+        ``Detections``."""
+        rows, embeddings = rows.split((rows.shape[1] - embedding_size, embedding_size), dim=1)
         boxes = letterbox.boxes_to_frame(rows[:, :4])
         extras: dict[str, np.ndarray] = {}
         if self._model.kpt_shape is not None:
@@ -189,8 +225,10 @@ class Detector:
             masks = frame_masks(prototypes, rows[:, 6:], boxes, letterbox)
             # As Ultralytics does, a detection whose mask is empty is dropped.
             nonempty = masks.flatten(1).any(1)
-            rows, masks = rows[nonempty], masks[nonempty]
+            rows, masks, embeddings = rows[nonempty], masks[nonempty], embeddings[nonempty]
             extras["masks_rle"] = encode_rle(masks)
+        if embedding_size:
+            extras["embeddings"] = embeddings.cpu().numpy()
         rows = rows.cpu().numpy()
         return Detections(rows[:, :4], rows[:, 4], rows[:, 5], extras)
 
