@@ -7,6 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from scipy.ndimage import gaussian_filter
+from tracking_harness import UltralyticsBoxes, assert_same_tracks, ultralytics_tracker
 
 from tracklake.tracking import load_tracker_config, make_tracker
 from tracklake.tracking.camera_motion import CameraMotion
@@ -49,12 +50,13 @@ def test_still_camera_gives_identity():
                                atol=1e-3)  # fmt: skip
 
 
+@pytest.mark.parametrize("tracker_type", ["botsort", "tracktrack"])
 @pytest.mark.parametrize(("gmc_method", "expected_ids"), [("none", {1, 2}),
     ("sparseOptFlow", {1}), ("orb", {1}), ("ecc", {1})])  # fmt: skip
-def test_botsort_keeps_a_still_object_through_a_camera_jump(gmc_method, expected_ids):
+def test_a_still_object_keeps_its_id_through_a_camera_jump(tracker_type, gmc_method, expected_ids):
     """A still object; the camera jumps 30 px once. Without compensation the predicted box
     misses the detection (IoU 0.14) and the object gets a new id; with it, it keeps its id."""
-    config = replace(load_tracker_config("botsort"), gmc_method=gmc_method)
+    config = replace(load_tracker_config(tracker_type), gmc_method=gmc_method)
     tracker = make_tracker(config, fps=30)
     scene = textured_scene(880, 1040)
     ids = set()
@@ -67,8 +69,9 @@ def test_botsort_keeps_a_still_object_through_a_camera_jump(gmc_method, expected
     assert ids == expected_ids
 
 
-def test_botsort_default_compensates_camera_motion():
-    config = load_tracker_config("botsort")
+@pytest.mark.parametrize("tracker_type", ["botsort", "tracktrack"])
+def test_default_compensates_camera_motion(tracker_type):
+    config = load_tracker_config(tracker_type)
     assert config.gmc_method == "sparseOptFlow"  # Ultralytics' default
     assert make_tracker(config, fps=30).needs_frame
 
@@ -86,3 +89,39 @@ def test_scaled_frames_give_the_warp_in_original_pixels(method):
     warp = motion.estimate(second, np.empty((0, 4)))
     np.testing.assert_allclose(warp[:, :2], np.eye(2), atol=0.03)
     np.testing.assert_allclose(warp[:, 2], SHIFT, atol=1.5)
+
+
+def panning_walk():
+    """40 frames of a camera panning right 6 px a frame, jumping 40 px once, over three people
+    walking right at 2 px a frame: each frame's ``Detections`` (jittered) and RGB image."""
+    scene = textured_scene(900, 1400)
+    rng = np.random.default_rng(0)
+    people = np.array([[300.0, 200], [500, 250], [700, 220]])
+    for step in range(40):
+        pan = 6 * step + (40 if step >= 20 else 0)
+        frame = np.ascontiguousarray(scene[100:580, 100 + pan : 740 + pan])
+        corner = people + np.array([2 * step - pan, 0]) + rng.normal(0, 1.0, people.shape)
+        seen = (corner[:, 0] > 0) & (corner[:, 0] < 600)
+        boxes = np.column_stack([corner, corner + np.array([40, 100])])[seen].astype(np.float32)
+        yield Detections(boxes, np.full(len(boxes), 0.9, np.float32), np.zeros(len(boxes))), frame
+
+
+@pytest.mark.parametrize("tracker_type", ["botsort", "tracktrack"])
+@pytest.mark.parametrize("gmc_method", ["sparseOptFlow", "orb"])
+def test_camera_motion_gives_ultralytics_tracks_on_a_panning_scene(tracker_type, gmc_method):
+    """Ultralytics' tracker with its GMC, fed the same frames (BGR, as it takes them), gives
+    our tracks; without compensation the jump splits people into new IDs."""
+    config = replace(load_tracker_config(tracker_type), gmc_method=gmc_method)
+    theirs_tracker = ultralytics_tracker(config)
+    theirs = [
+        theirs_tracker.update(UltralyticsBoxes.of(d), frame[..., ::-1].copy()).reshape(-1, 8)
+        for d, frame in panning_walk()
+    ]
+    ours, blind = make_tracker(config, 30), make_tracker(replace(config, gmc_method="none"), 30)
+    compensated, uncompensated = zip(
+        *((ours.update(d, frame), blind.update(d, frame)) for d, frame in panning_walk()),
+        strict=True,
+    )
+    assert_same_tracks(compensated, theirs)
+    assert {int(i) for t in compensated for i in t.track_ids} == {1, 2, 3}
+    assert len({int(i) for t in uncompensated for i in t.track_ids}) > 3
