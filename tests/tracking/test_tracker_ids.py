@@ -39,6 +39,7 @@ def test_interleaved_videos_track_as_each_alone(mot17_dir, tracker_type):
         np.testing.assert_array_equal(ids, np.arange(1, len(ids) + 1))  # from 1, no gaps
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("tracker_type", "frames"),
     [("bytetrack", 100_000)] + [(name, 20_000) for name in TRACKER_TYPES if name != "bytetrack"],
