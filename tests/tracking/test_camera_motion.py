@@ -50,7 +50,7 @@ def test_still_camera_gives_identity():
                                atol=1e-3)  # fmt: skip
 
 
-@pytest.mark.parametrize("tracker_type", ["botsort", "tracktrack"])
+@pytest.mark.parametrize("tracker_type", ["botsort", "tracktrack", "deepocsort"])
 @pytest.mark.parametrize(("gmc_method", "expected_ids"), [("none", {1, 2}),
     ("sparseOptFlow", {1}), ("orb", {1}), ("ecc", {1})])  # fmt: skip
 def test_a_still_object_keeps_its_id_through_a_camera_jump(tracker_type, gmc_method, expected_ids):
@@ -106,7 +106,7 @@ def panning_walk():
         yield Detections(boxes, np.full(len(boxes), 0.9, np.float32), np.zeros(len(boxes))), frame
 
 
-@pytest.mark.parametrize("tracker_type", ["botsort", "tracktrack"])
+@pytest.mark.parametrize("tracker_type", ["botsort", "tracktrack", "deepocsort"])
 @pytest.mark.parametrize("gmc_method", ["sparseOptFlow", "orb"])
 def test_camera_motion_gives_ultralytics_tracks_on_a_panning_scene(tracker_type, gmc_method):
     """Ultralytics' tracker with its GMC, fed the same frames (BGR, as it takes them), gives
@@ -125,3 +125,10 @@ def test_camera_motion_gives_ultralytics_tracks_on_a_panning_scene(tracker_type,
     assert_same_tracks(compensated, theirs)
     assert {int(i) for t in compensated for i in t.track_ids} == {1, 2, 3}
     assert len({int(i) for t in uncompensated for i in t.track_ids}) > 3
+
+
+@pytest.mark.parametrize("tracker_type", ["botsort", "tracktrack", "deepocsort"])
+def test_camera_motion_without_the_frame_is_an_error(tracker_type):
+    config = replace(load_tracker_config(tracker_type), gmc_method="sparseOptFlow")
+    with pytest.raises(ValueError, match="needs each frame's image"):
+        make_tracker(config, 30).update(Detections([[0, 0, 10, 20]], [0.9], [0]))

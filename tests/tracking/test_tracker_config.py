@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tracklake.tracking import TrackerConfig, load_tracker_config, make_tracker
+from tracklake.tracking import TrackerConfig, load_tracker_config
 from tracklake.tracking.config import TRACKER_TYPES
 
 
@@ -103,8 +103,3 @@ def test_bad_keys_of_the_newer_trackers(tmp_path, text, message):
     with pytest.raises(ValueError, match=str(path)) as error:
         load_tracker_config(path)
     assert message in str(error.value)
-
-
-def test_deepocsort_refuses_camera_motion_compensation():
-    with pytest.raises(ValueError, match="gmc_method 'orb' is not supported"):
-        make_tracker(TrackerConfig.of("deepocsort", gmc_method="orb"), 30)

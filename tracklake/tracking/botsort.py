@@ -67,11 +67,6 @@ class BoTSORT(ByteTrack):
     ) -> None:
         if self._camera_motion is None:
             return
-        if frame is None:
-            raise ValueError(
-                f"gmc_method {self.config.gmc_method!r} needs each frame's image: pass "
-                "update(detections, frame), or set gmc_method: none"
-            )
         warp = self._camera_motion.estimate(frame, detections.boxes[high])
         tracks = self._tracks
         tracks.mean[rows], tracks.covariance[rows] = warp_xywh_states(

@@ -54,7 +54,7 @@ class CameraMotion:
         self._scale = np.ones(2)  # (x, y) original pixels per working-image pixel
         self._previous: dict[str, Any] | None = None  # the last frame's image and features
 
-    def estimate(self, frame: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    def estimate(self, frame: np.ndarray | None, boxes: np.ndarray) -> np.ndarray:
         """The warp from the last frame to ``frame``; identity on the first frame or when
         too little matches.
 
@@ -65,7 +65,15 @@ class CameraMotion:
 
         Returns:
             ``(2, 3)`` float64 affine warp in original pixels.
+
+        Raises:
+            ValueError: ``frame`` is None (the tracker was not given the image).
         """
+        if frame is None:
+            raise ValueError(
+                f"gmc_method {self.method!r} needs each frame's image: pass "
+                "update(detections, frame), or set gmc_method: none"
+            )
         cv2 = self._cv2
         height, width = frame.shape[:2]
         original_height, original_width = self.frame_size or (height, width)

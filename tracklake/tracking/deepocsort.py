@@ -4,7 +4,8 @@ With ``with_reid``, both OC-SORT associations (by the Kalman box and by the last
 take the appearance cost where it is trusted, as BoT-SORT does (``with_appearance``), and each
 track keeps a running embedding that a detection moves more the more confident it is. Without
 ``with_reid`` it is OC-SORT (with its own default thresholds). Camera-motion compensation
-(``gmc_method``) is not supported yet.
+(``gmc_method``, default ``none``) moves the Kalman position and velocity and the last
+observed box, not the box's aspect and height.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from tracklake.tracking.appearance import (
     running_embedding,
     with_appearance,
 )
+from tracklake.tracking.camera_motion import CameraMotion
 from tracklake.tracking.config import TrackerConfig
 from tracklake.tracking.matching import iou_cost
 from tracklake.tracking.ocsort import OCSort, OCSortTrackSet
@@ -43,20 +45,44 @@ class DeepOCSort(OCSort):
         config: the settings; with ``with_reid``, every non-empty frame's detections must
             carry ``extras["embeddings"]`` ``(N, D)`` float32.
         max_lost_frames: see ``ByteTrack``.
-
-    Raises:
-        ValueError: ``gmc_method`` is not ``none``.
+        camera_motion: as for ``BoTSORT``, or None (``gmc_method: none``).
     """
 
     _tracks: DeepOCSortTrackSet
 
-    def __init__(self, config: TrackerConfig, max_lost_frames: int) -> None:
-        if config.gmc_method != "none":
-            raise ValueError(
-                f"deepocsort: gmc_method {config.gmc_method!r} is not supported yet; "
-                "set gmc_method: none"
-            )
+    def __init__(
+        self,
+        config: TrackerConfig,
+        max_lost_frames: int,
+        camera_motion: CameraMotion | None = None,
+    ) -> None:
+        self._camera_motion = camera_motion
         super().__init__(config, max_lost_frames)
+
+    @property
+    def needs_frame(self) -> bool:
+        return self._camera_motion is not None
+
+    def _compensate_camera_motion(
+        self, frame: np.ndarray | None, detections: Detections, high: np.ndarray, rows: np.ndarray
+    ) -> None:
+        if self._camera_motion is None:
+            return
+        warp = self._camera_motion.estimate(frame, detections.boxes[high])
+        linear, shift = warp[:, :2], warp[:, 2]
+        transform = np.eye(8)
+        transform[:2, :2] = transform[4:6, 4:6] = linear
+        tracks = self._tracks
+        mean = tracks.mean[rows] @ transform.T
+        mean[:, :2] += shift
+        tracks.mean[rows] = mean
+        tracks.covariance[rows] = transform @ tracks.covariance[rows] @ transform.T
+        last = tracks.last_observed[rows]
+        centre = (last[:, :2] + last[:, 2:]) / 2 @ linear.T + shift
+        half = (last[:, 2:] - last[:, :2]) / 2
+        moved = np.concatenate([centre - half, centre + half], axis=1).astype(np.float32)
+        seen = last[:, 0] >= 0
+        tracks.last_observed[rows[seen]] = moved[seen]
 
     def _cost(self, rows: np.ndarray, detections: Detections, indices: np.ndarray) -> np.ndarray:
         cost = super()._cost(rows, detections, indices)
@@ -67,7 +93,7 @@ class DeepOCSort(OCSort):
         self, rows: np.ndarray, detections: Detections, indices: np.ndarray
     ) -> np.ndarray:
         cost = super()._observation_cost(rows, detections, indices)
-        overlap_cost = iou_cost(self._tracks.observed[rows, -1], detections.boxes[indices])
+        overlap_cost = iou_cost(self._observed_boxes(rows), detections.boxes[indices])
         return self._with_appearance(cost, overlap_cost, rows, detections, indices)
 
     def _new_rows(self, detections: Detections, indices: np.ndarray) -> DeepOCSortTrackSet:

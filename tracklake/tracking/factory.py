@@ -47,8 +47,6 @@ def make_tracker(
         return ByteTrack(config, max_lost_frames)
     if config.tracker_type == "ocsort":
         return OCSort(config, max_lost_frames)
-    if config.tracker_type == "deepocsort":
-        return DeepOCSort(config, max_lost_frames)
     if config.tracker_type == "fasttrack":
         return FastTrack(config, max_lost_frames)
     camera_motion = (
@@ -56,4 +54,6 @@ def make_tracker(
     )
     if config.tracker_type == "tracktrack":
         return TrackTrack(config, max_lost_frames, camera_motion)
+    if config.tracker_type == "deepocsort":
+        return DeepOCSort(config, max_lost_frames, camera_motion)
     return BoTSORT(config, max_lost_frames, camera_motion)

@@ -31,6 +31,10 @@ class OCSortTrackSet(TrackSet):
         has_direction: ``(T,)`` bool; the track has two observations.
         observed_mean: ``(T, 8)`` float64 Kalman mean after the last match.
         observed_covariance: ``(T, 8, 8)`` float64 Kalman covariance after the last match.
+        last_observed: ``(T, 4)`` float32 the last matched detection box, moved with the
+            camera since (Deep OC-SORT's camera-motion compensation; else ``observed[:, -1]``).
+            As in Ultralytics, a box with ``x1 < 0`` counts as none: recovery (OCR) uses the
+            Kalman box instead and the direction cost (OCM) is left out.
     """
 
     observed: np.ndarray
@@ -39,6 +43,7 @@ class OCSortTrackSet(TrackSet):
     has_direction: np.ndarray
     observed_mean: np.ndarray
     observed_covariance: np.ndarray
+    last_observed: np.ndarray
 
 
 class OCSort(ByteTrack):
@@ -92,6 +97,7 @@ class OCSort(ByteTrack):
             has_direction=np.zeros(n, dtype=bool),
             observed_mean=rows.mean.copy(),
             observed_covariance=rows.covariance.copy(),
+            last_observed=observed[:, -1].copy(),
         )
 
     def _after_update(self, rows: np.ndarray, detections: Detections, indices: np.ndarray) -> None:
@@ -103,6 +109,7 @@ class OCSort(ByteTrack):
             [tracks.observed_frame[rows, 1:], np.full((len(rows), 1), self._frame_index)], axis=1
         )
         tracks.observed[rows] = observed
+        tracks.last_observed[rows] = detections.boxes[indices]
         tracks.observed_frame[rows] = observed_frame
         tracks.observed_mean[rows] = tracks.mean[rows]
         tracks.observed_covariance[rows] = tracks.covariance[rows]
@@ -130,10 +137,15 @@ class OCSort(ByteTrack):
         self, rows: np.ndarray, detections: Detections, indices: np.ndarray
     ) -> np.ndarray:
         """``(R, C)`` cost by IoU of track ``rows``' last observed boxes (fused with scores)."""
-        cost = iou_cost(self._tracks.observed[rows, -1], detections.boxes[indices])
+        cost = iou_cost(self._observed_boxes(rows), detections.boxes[indices])
         if self.config.fuse_score:
             cost = fuse_score(cost, detections.scores[indices])
         return cost
+
+    def _observed_boxes(self, rows: np.ndarray) -> np.ndarray:
+        """``(R, 4)`` track ``rows``' last observed boxes; the Kalman box where there is none."""
+        last = self._tracks.last_observed[rows]
+        return np.where(last[:, :1] >= 0, last, self._boxes(rows))
 
     def _replay_gap(self, row: int, box: np.ndarray) -> None:
         """ORU: from the state at the last observation, predict and correct through boxes
@@ -161,11 +173,12 @@ class OCSort(ByteTrack):
         """OCM: ``(R, C)`` angle, over pi, between each track's direction and the direction
         from its last observed box to each detection's centre; 0 for tracks without one."""
         cost = np.zeros((len(rows), len(boxes)), dtype=np.float32)
-        has = self._tracks.has_direction[rows]
+        last = self._tracks.last_observed[rows]
+        has = self._tracks.has_direction[rows] & (last[:, 0] >= 0)
         if not has.any() or not len(boxes):
             return cost
         rows = rows[has]
-        offset = _centres(boxes)[None] - _centres(self._tracks.observed[rows, -1])[:, None]
+        offset = _centres(boxes)[None] - _centres(last[has])[:, None]
         length = np.linalg.norm(offset, axis=2)
         moved = length > 1e-6
         unit = offset / np.where(moved, length, 1)[..., None]
