@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from tracklake.tracking.camera_motion import CameraMotion, warp_xywh_states
 from tracklake.tracking.config import TrackerConfig
-from tracklake.tracking.kalman import KalmanFilter
+from tracklake.tracking.kalman import BoxFormat, KalmanFilter
 from tracklake.tracking.matching import fuse_score, iou_cost, linear_assignment
 from tracklake.tracking.track_set import LOST, TRACKED, TrackSet
 from tracklake.types import Detections, Tracks
@@ -55,13 +56,21 @@ class ByteTrack:
         max_lost_frames: ``track_buffer`` in this video's frames. As in Ultralytics, a lost
             track can still be recovered after ``max_lost_frames + 1`` frames without a match
             (see ``_expire``).
+        camera_motion: estimates the camera's motion between frames, or None (no
+            compensation; ``make_tracker`` gives one only to the trackers that compensate).
     """
 
-    box_format = "xyah"
+    box_format: BoxFormat = "xyah"
 
-    def __init__(self, config: TrackerConfig, max_lost_frames: int) -> None:
+    def __init__(
+        self,
+        config: TrackerConfig,
+        max_lost_frames: int,
+        camera_motion: CameraMotion | None = None,
+    ) -> None:
         self.config = config
         self.max_lost_frames = max_lost_frames
+        self._camera_motion = camera_motion
         self._kalman = KalmanFilter(self.box_format)
         self._frame_index = 0  # 1-based index of the frame being tracked
         self._next_id = 1
@@ -70,7 +79,7 @@ class ByteTrack:
     @property
     def needs_frame(self) -> bool:
         """Whether ``update`` needs the image (camera-motion compensation)."""
-        return False
+        return self._camera_motion is not None
 
     def __len__(self) -> int:
         """Tracks held: tracked, unconfirmed and lost."""
@@ -90,12 +99,8 @@ class ByteTrack:
         """
         self._frame_index += 1
         config, tracks = self.config, self._tracks
-        boxes, scores = detections.boxes, detections.scores
-        has_area = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
-        high = np.flatnonzero(has_area & (scores >= config.track_high_thresh))
-        low = np.flatnonzero(
-            has_area & (scores > config.track_low_thresh) & (scores < config.track_high_thresh)
-        )
+        scores = detections.scores
+        high, low = self._split(detections)
         pool = np.flatnonzero(tracks.confirmed)
         unconfirmed = np.flatnonzero(~tracks.confirmed)
         self._predict(pool)
@@ -137,7 +142,20 @@ class ByteTrack:
     def _compensate_camera_motion(
         self, frame: np.ndarray | None, detections: Detections, high: np.ndarray, rows: np.ndarray
     ) -> None:
-        """Hook: move track ``rows`` by the camera's motion since the last frame."""
+        """Move track ``rows`` by the camera's motion since the last frame, if compensating."""
+        if self._camera_motion is not None:
+            warp = self._camera_motion.estimate(frame, detections.boxes[high])
+            self._move_with_camera(warp, rows)
+
+    def _move_with_camera(self, warp: np.ndarray, rows: np.ndarray) -> None:
+        """Hook: move track ``rows`` by a ``(2, 3)`` affine ``warp``; here for an ``xywh``
+        state (BoT-SORT, TrackTrack)."""
+        if self.box_format != "xywh":
+            raise NotImplementedError(f"{type(self).__name__} has no camera-motion compensation")
+        tracks = self._tracks
+        tracks.mean[rows], tracks.covariance[rows] = warp_xywh_states(
+            warp, tracks.mean[rows], tracks.covariance[rows]
+        )
 
     def _recover(
         self, matches: FrameMatches, rows: np.ndarray, detections: Detections, indices: np.ndarray
@@ -182,6 +200,16 @@ class ByteTrack:
         """Hook: after track ``rows`` were corrected with detections ``indices``."""
 
     # Steps
+
+    def _split(self, detections: Detections) -> tuple[np.ndarray, np.ndarray]:
+        """Indices of the ``(high, low)`` score detections; boxes without area are neither."""
+        config, boxes, scores = self.config, detections.boxes, detections.scores
+        has_area = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
+        high = np.flatnonzero(has_area & (scores >= config.track_high_thresh))
+        low = np.flatnonzero(
+            has_area & (scores > config.track_low_thresh) & (scores < config.track_high_thresh)
+        )
+        return high, low
 
     def _iou_cost(
         self, rows: np.ndarray, detections: Detections, indices: np.ndarray

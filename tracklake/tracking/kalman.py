@@ -13,6 +13,8 @@ from typing import Literal
 
 import numpy as np
 
+BoxFormat = Literal["xyah", "xywh"]
+
 _STD_WEIGHT_POSITION = 1.0 / 20
 _STD_WEIGHT_VELOCITY = 1.0 / 160
 # xyah only: the aspect ratio's noise does not scale with the box.
@@ -30,7 +32,7 @@ class KalmanFilter:
             lost tracks so that an unseen box keeps its size.
     """
 
-    def __init__(self, box_format: Literal["xyah", "xywh"]) -> None:
+    def __init__(self, box_format: BoxFormat) -> None:
         if box_format not in ("xyah", "xywh"):
             raise ValueError(f"box_format must be 'xyah' or 'xywh', got {box_format!r}")
         self.box_format = box_format

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from functools import cache
-from typing import Any, Self
+from typing import Self
 
 import numpy as np
 
@@ -78,6 +77,13 @@ class TrackSet:
                 setattr(self, name, getattr(self, name)[mask])
 
 
-@cache
-def _column_names(table: type[Any]) -> tuple[str, ...]:
-    return tuple(field.name for field in dataclasses.fields(table))
+_COLUMN_NAMES: dict[type[TrackSet], tuple[str, ...]] = {}
+
+
+def _column_names(table: type[TrackSet]) -> tuple[str, ...]:
+    """The columns of a ``TrackSet`` class, in order; looked up once per class (trackers ask
+    every frame)."""
+    names = _COLUMN_NAMES.get(table)
+    if names is None:
+        names = _COLUMN_NAMES[table] = tuple(field.name for field in dataclasses.fields(table))
+    return names
