@@ -217,4 +217,4 @@ def _directions(
     offset = _centres(observed[:, -1]) - _centres(observed[rows, pick])
     length = np.linalg.norm(offset, axis=1, keepdims=True)
     direction = np.where(length < 1e-6, 0, offset / np.maximum(length, 1e-6))
-    return direction.astype(np.float32), exists.any(axis=1)
+    return direction.astype(np.float32), np.asarray(exists.any(axis=1))
