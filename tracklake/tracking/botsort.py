@@ -13,8 +13,6 @@ from tracklake.tracking.appearance import (
     with_appearance,
 )
 from tracklake.tracking.bytetrack import ByteTrack
-from tracklake.tracking.camera_motion import CameraMotion
-from tracklake.tracking.config import TrackerConfig
 from tracklake.tracking.matching import fuse_score, iou_cost
 from tracklake.tracking.track_set import TrackSet
 from tracklake.types import Detections
@@ -49,30 +47,6 @@ class BoTSORT(ByteTrack):
     box_format = "xywh"
     _tracks: BoTSORTTrackSet
 
-    def __init__(
-        self,
-        config: TrackerConfig,
-        max_lost_frames: int,
-        camera_motion: CameraMotion | None = None,
-    ) -> None:
-        self._camera_motion = camera_motion
-        super().__init__(config, max_lost_frames)
-
-    @property
-    def needs_frame(self) -> bool:
-        return self._camera_motion is not None
-
-    def _compensate_camera_motion(
-        self, frame: np.ndarray | None, detections: Detections, high: np.ndarray, rows: np.ndarray
-    ) -> None:
-        if self._camera_motion is None:
-            return
-        warp = self._camera_motion.estimate(frame, detections.boxes[high])
-        tracks = self._tracks
-        tracks.mean[rows], tracks.covariance[rows] = warp_xywh_states(
-            warp, tracks.mean[rows], tracks.covariance[rows]
-        )
-
     def _cost(self, rows: np.ndarray, detections: Detections, indices: np.ndarray) -> np.ndarray:
         overlap_cost = iou_cost(self._boxes(rows), detections.boxes[indices])
         cost = overlap_cost
@@ -104,20 +78,3 @@ class BoTSORT(ByteTrack):
             detection_embeddings(detections)[indices],
             EMBEDDING_MOMENTUM,
         )
-
-
-def warp_xywh_states(
-    warp: np.ndarray, mean: np.ndarray, covariance: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Move ``(N, 8)`` ``xywh`` Kalman means and ``(N, 8, 8)`` covariances by a ``(2, 3)``
-    affine ``warp`` from the last frame to this one.
-
-    Centres and their velocities follow the warp; sizes follow ``abs`` of its linear part,
-    as the box enclosing the moved box does.
-    """
-    linear = warp[:, :2]
-    transform = np.kron(np.eye(4), linear)
-    transform[2:4, 2:4] = transform[6:8, 6:8] = np.abs(linear)
-    mean = mean @ transform.T
-    mean[:, :2] += warp[:, 2]
-    return mean, transform @ covariance @ transform.T

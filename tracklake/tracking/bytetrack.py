@@ -124,11 +124,7 @@ class ByteTrack:
         self._expire(keep, newly_lost)
         tracks.keep(keep)
         starts = self._starts(detections, free_high[scores[free_high] >= config.new_track_thresh])
-        if len(starts):
-            tracks.append(self._new_rows(detections, starts))
-        self._remove_duplicates()
-        self._assign_ids()
-        return self._report()
+        return self._close_frame(detections, starts)
 
     # Hooks
 
@@ -281,6 +277,15 @@ class ByteTrack:
         keep &= ~(lost & tracks.expired)
         lost[newly_lost] = False
         tracks.expired[lost & (self._frame_index - tracks.last_frame > self.max_lost_frames)] = True
+
+    def _close_frame(self, detections: Detections, starts: np.ndarray) -> Tracks:
+        """Start tracks at detections ``starts``, drop duplicate tracks, number the newly
+        confirmed ones and report this frame's."""
+        if len(starts):
+            self._tracks.append(self._new_rows(detections, starts))
+        self._remove_duplicates()
+        self._assign_ids()
+        return self._report()
 
     def _remove_duplicates(self) -> None:
         """Of a tracked and a lost track on the same object, drop the one matched over fewer

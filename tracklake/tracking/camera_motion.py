@@ -192,3 +192,20 @@ def _orb_features(cv2: Any, gray: np.ndarray, boxes: np.ndarray) -> tuple[Any, A
         mask[max(y1, 0) : max(y2, 0), max(x1, 0) : max(x2, 0)] = 0
     keypoints = cv2.FastFeatureDetector_create(20).detect(gray, mask)
     return cv2.ORB_create().compute(gray, keypoints)
+
+
+def warp_xywh_states(
+    warp: np.ndarray, mean: np.ndarray, covariance: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Move ``(N, 8)`` ``xywh`` Kalman means and ``(N, 8, 8)`` covariances by a ``(2, 3)``
+    affine ``warp`` from the last frame to this one.
+
+    Centres and their velocities follow the warp; sizes follow ``abs`` of its linear part,
+    as the box enclosing the moved box does.
+    """
+    linear = warp[:, :2]
+    transform = np.kron(np.eye(4), linear)
+    transform[2:4, 2:4] = transform[6:8, 6:8] = np.abs(linear)
+    mean = mean @ transform.T
+    mean[:, :2] += warp[:, 2]
+    return mean, transform @ covariance @ transform.T

@@ -19,8 +19,6 @@ from tracklake.tracking.appearance import (
     running_embedding,
     with_appearance,
 )
-from tracklake.tracking.camera_motion import CameraMotion
-from tracklake.tracking.config import TrackerConfig
 from tracklake.tracking.matching import iou_cost
 from tracklake.tracking.ocsort import OCSort, OCSortTrackSet
 from tracklake.types import Detections
@@ -50,25 +48,10 @@ class DeepOCSort(OCSort):
 
     _tracks: DeepOCSortTrackSet
 
-    def __init__(
-        self,
-        config: TrackerConfig,
-        max_lost_frames: int,
-        camera_motion: CameraMotion | None = None,
-    ) -> None:
-        self._camera_motion = camera_motion
-        super().__init__(config, max_lost_frames)
-
-    @property
-    def needs_frame(self) -> bool:
-        return self._camera_motion is not None
-
-    def _compensate_camera_motion(
-        self, frame: np.ndarray | None, detections: Detections, high: np.ndarray, rows: np.ndarray
-    ) -> None:
-        if self._camera_motion is None:
-            return
-        warp = self._camera_motion.estimate(frame, detections.boxes[high])
+    def _move_with_camera(self, warp: np.ndarray, rows: np.ndarray) -> None:
+        """Position and velocity follow the warp, aspect and height stay (an ``xyah``
+        state); so does the last observed box (its centre moves, its size stays), unless it
+        has ``x1 < 0``."""
         linear, shift = warp[:, :2], warp[:, 2]
         transform = np.eye(8)
         transform[:2, :2] = transform[4:6, 4:6] = linear

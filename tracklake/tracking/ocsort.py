@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tracklake.tracking.bytetrack import ByteTrack, FrameMatches
+from tracklake.tracking.camera_motion import CameraMotion
 from tracklake.tracking.config import TrackerConfig
 from tracklake.tracking.matching import fuse_score, iou_cost
 from tracklake.tracking.track_set import LOST, TRACKED, TrackSet
@@ -52,9 +53,14 @@ class OCSort(ByteTrack):
     box_format = "xyah"
     _tracks: OCSortTrackSet
 
-    def __init__(self, config: TrackerConfig, max_lost_frames: int) -> None:
+    def __init__(
+        self,
+        config: TrackerConfig,
+        max_lost_frames: int,
+        camera_motion: CameraMotion | None = None,
+    ) -> None:
         self._history = config.delta_t + 2
-        super().__init__(config, max_lost_frames)
+        super().__init__(config, max_lost_frames, camera_motion)
 
     def _cost(self, rows: np.ndarray, detections: Detections, indices: np.ndarray) -> np.ndarray:
         cost = super()._cost(rows, detections, indices)

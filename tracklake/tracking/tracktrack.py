@@ -18,7 +18,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from tracklake.tracking.appearance import detection_embeddings, running_embedding
-from tracklake.tracking.botsort import warp_xywh_states
 from tracklake.tracking.bytetrack import ByteTrack
 from tracklake.tracking.camera_motion import CameraMotion
 from tracklake.tracking.config import TrackerConfig
@@ -84,23 +83,14 @@ class TrackTrack(ByteTrack):
         max_lost_frames: int,
         camera_motion: CameraMotion | None = None,
     ) -> None:
-        self._camera_motion = camera_motion
         self._embeddings = np.zeros((0, 0), dtype=np.float32)  # this frame's, see update
-        super().__init__(config, max_lost_frames)
-
-    @property
-    def needs_frame(self) -> bool:
-        return self._camera_motion is not None
+        super().__init__(config, max_lost_frames, camera_motion)
 
     def update(self, detections: Detections, frame: np.ndarray | None = None) -> Tracks:
         self._frame_index += 1
         config, tracks = self.config, self._tracks
         boxes, scores = detections.boxes, detections.scores
-        has_area = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
-        high = np.flatnonzero(has_area & (scores >= config.track_high_thresh))
-        low = np.flatnonzero(
-            has_area & (scores > config.track_low_thresh) & (scores < config.track_high_thresh)
-        )
+        high, low = self._split(detections)
         self._embeddings = self._high_embeddings(detections, high)
         unconfirmed = np.flatnonzero(tracks.state == NEW)
         pool = np.flatnonzero(tracks.state != NEW)
@@ -160,22 +150,7 @@ class TrackTrack(ByteTrack):
         ]
         self._expire(keep, newly_lost)
         tracks.keep(keep)
-        if len(starts):
-            tracks.append(self._new_rows(detections, starts))
-        self._remove_duplicates()
-        self._assign_ids()
-        return self._report()
-
-    def _compensate_camera_motion(
-        self, frame: np.ndarray | None, detections: Detections, high: np.ndarray, rows: np.ndarray
-    ) -> None:
-        if self._camera_motion is None:
-            return
-        warp = self._camera_motion.estimate(frame, detections.boxes[high])
-        tracks = self._tracks
-        tracks.mean[rows], tracks.covariance[rows] = warp_xywh_states(
-            warp, tracks.mean[rows], tracks.covariance[rows]
-        )
+        return self._close_frame(detections, starts)
 
     def _cost(self, rows: np.ndarray, detections: Detections, indices: np.ndarray) -> np.ndarray:
         """``(R, C)`` float32 in [0, 1]: height-modulated IoU cost (averaged with the appearance
