@@ -19,6 +19,7 @@ from tracklake.detection.letterbox import Letterbox
 from tracklake.detection.masks import encode_rle, frame_masks
 from tracklake.detection.models import LoadedModel, load_model
 from tracklake.detection.nms import NmsSettings, select
+from tracklake.detection.reid import CropEncoder
 from tracklake.detection.upload import FrameUploader
 from tracklake.detection.weights import resolve_weights
 from tracklake.hashing import file_sha256
@@ -37,7 +38,6 @@ def load_detector(config: DetectorConfig, torch_threads: int | None = None) -> D
         ModelError: the model cannot be found, read or used (the message says why).
         DeviceError: ``config.device`` is not on this machine.
         ValueError: ``config.classes`` names a class the model lacks.
-        NotImplementedError: ``config.embeddings`` names a ReID model (only ``auto`` runs).
     """
     if torch_threads is not None:
         torch.set_num_threads(torch_threads)
@@ -53,21 +53,14 @@ def load_detector(config: DetectorConfig, torch_threads: int | None = None) -> D
         torch.backends.cudnn.benchmark = True
         model.network.to(memory_format=torch.channels_last)
     config = replace(config, classes=config.class_ids(model.class_names))
-    features = _detector_features(config.embeddings, model, path)
     dtype = torch.float16 if half else torch.float32
-    return Detector(model, config, path, device, dtype, features)
-
-
-def _detector_features(
-    embeddings: str | None, model: LoadedModel, path: Path
-) -> DetectorFeatures | None:
-    if embeddings is None:
-        return None
-    if embeddings != "auto":
-        raise NotImplementedError(
-            f"ReID model {embeddings!r}: only the detector's own features (model: auto) run yet"
-        )
-    return DetectorFeatures(model, str(path))
+    detector = Detector(model, config, path, device, dtype)
+    if config.embeddings == "auto":
+        detector.features = DetectorFeatures(model, str(path))
+    elif config.embeddings is not None:
+        reid_path = resolve_weights(config.embeddings)
+        detector.crop_encoder = CropEncoder.load(reid_path, device, config.unsafe_load_pickle)
+    return detector
 
 
 class Detector:
@@ -84,8 +77,10 @@ class Detector:
         task: ``detect``, ``segment`` or ``pose``.
         batch: most frames per forward pass.
 
-    With ``features``, each detection also gets the embedding of the feature-map cell it was
-    predicted from (``appearance``), from the same forward pass.
+    Appearance embeddings (``DetectorConfig.embeddings``) come from ``features``, the
+    feature-map cell each detection was predicted from, in the same forward pass
+    (``appearance``), or from ``crop_encoder``, a ReID model run on the detections' crops
+    (``reid``); both ``None`` gives none.
     """
 
     def __init__(
@@ -95,10 +90,10 @@ class Detector:
         path: Path,
         device: torch.device,
         dtype: torch.dtype,
-        features: DetectorFeatures | None = None,
     ) -> None:
         self._model = model
-        self._features = features
+        self.features: DetectorFeatures | None = None
+        self.crop_encoder: CropEncoder | None = None
         self._config = config
         self._device = device
         self._dtype = dtype
@@ -193,18 +188,21 @@ class Detector:
         images = letterbox.apply(self._upload(frames), self._device, self._dtype)
         predictions, prototypes = self._model.forward(images)
         embedding_size = 0
-        if self._features is not None:
+        if self.features is not None:
             # Each anchor's embedding rides through NMS as extra columns of its prediction.
-            embeddings = self._features.anchor_embeddings()
+            embeddings = self.features.anchor_embeddings()
             predictions = torch.cat((predictions, embeddings), dim=1)
             embedding_size = embeddings.shape[1]
         selected = select(predictions, len(self.class_names), self._nms, self._model.end2end)
-        return [
+        detections = [
             self._to_detections(
                 rows, letterbox, None if prototypes is None else prototypes[i], embedding_size
             )
             for i, rows in enumerate(selected)
         ]
+        if self.crop_encoder is not None:
+            return self.crop_encoder.add_embeddings(frames, detections, letterbox.frame_size)
+        return detections
 
     def _to_detections(
         self,

@@ -130,7 +130,7 @@ def _load_checkpoint(path: Path, device: torch.device, unsafe_load_pickle: bool)
         raise ModelError(f"{path} is not an Ultralytics checkpoint: it holds no YOLO model")
     task = getattr(saved, "task", None) or guess_model_task(saved)
     _check_task(path, task)
-    network = _prepare(saved).to(device)
+    network = prepare_network(saved).to(device)
     head = network.model[-1]
     return LoadedModel(
         network=network,
@@ -150,7 +150,7 @@ def _class_names(names: dict | list) -> dict[int, str]:
     return {int(k): str(v) for k, v in pairs}
 
 
-def _prepare(model: torch.nn.Module) -> torch.nn.Module:
+def prepare_network(model: torch.nn.Module) -> torch.nn.Module:
     """A saved model as ``YOLO(path)`` runs it: float32, Conv+BN fused, eval mode, no grads."""
     model = model.float()
     if not hasattr(model, "stride"):

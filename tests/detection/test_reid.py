@@ -1,0 +1,78 @@
+"""A separate ReID checkpoint (``with_reid`` with ``model: <checkpoint>``) gives each
+detection the embedding Ultralytics' ``ReID`` encoder computes from its crop, and is read
+through the allow-list like the detector.
+
+No ReID or classification checkpoint can be downloaded here, so one is built from
+Ultralytics' ``yolov8n-cls.yaml``: its backbone copied from yolov8n.pt (so the features
+describe people), its head left as initialised, saved as training saves a checkpoint.
+"""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from tracklake.detection import ModelError, load_detector
+
+pytestmark = pytest.mark.slow
+
+MIN_COSINE = 0.999
+CROP_SIZE = 224
+
+
+@pytest.fixture(scope="module")
+def reid_checkpoint(yolov8n_weights, tmp_path_factory):
+    from ultralytics import YOLO
+    from ultralytics.nn.tasks import ClassificationModel
+
+    torch.manual_seed(0)
+    model = ClassificationModel("yolov8n-cls.yaml", nc=10, verbose=False)
+    own = model.state_dict()
+    donor = YOLO(str(yolov8n_weights)).model.state_dict()
+    own.update({k: v for k, v in donor.items() if k in own and own[k].shape == v.shape})
+    model.load_state_dict(own)
+    path = tmp_path_factory.mktemp("reid") / "reid-cls.pt"
+    torch.save({"model": model.half(), "train_args": {"task": "classify", "imgsz": CROP_SIZE}},
+               path)  # fmt: skip
+    return path
+
+
+def test_crop_embeddings_are_ultralytics_own(reid_checkpoint, yolov8n_config, tud_frames):
+    from ultralytics.trackers.utils.reid import ReID
+
+    frames = tud_frames["TUD-Campus"][:6]
+    detector = load_detector(replace(yolov8n_config, embeddings=str(reid_checkpoint)))
+    encoder = ReID(str(reid_checkpoint), device="cpu")
+
+    ours = detector.detect(frames)
+
+    assert detector.crop_encoder.imgsz == CROP_SIZE
+    cosines = []
+    for frame, detections in zip(frames, ours, strict=True):
+        boxes = detections.boxes
+        xywh = np.concatenate([(boxes[:, :2] + boxes[:, 2:]) / 2, boxes[:, 2:] - boxes[:, :2]], 1)
+        theirs = np.stack(encoder(frame[..., ::-1], xywh))
+        mine = detections.extras["embeddings"]
+        assert mine.shape == theirs.shape and mine.dtype == np.float32
+        cosines.append(
+            (mine * theirs).sum(1) / np.linalg.norm(mine, axis=1) / np.linalg.norm(theirs, axis=1)
+        )
+    cosines = np.concatenate(cosines)
+    assert len(cosines) > 4 * len(frames)
+    assert cosines.min() >= MIN_COSINE
+
+
+def test_a_reid_checkpoint_that_would_run_code_is_refused(yolov8n_config, tmp_path):
+    class Payload:
+        def __reduce__(self):
+            return (print, ("this ran",))
+
+    path = tmp_path / "reid.pt"
+    path.write_bytes(pickle.dumps({"model": Payload()}))
+
+    with pytest.raises(ModelError, match=r"refusing to load .*builtins\.print"):
+        load_detector(replace(yolov8n_config, embeddings=str(path)))
