@@ -26,6 +26,7 @@ def test_same_tracks_on_yolo_detections(tud_detections, video, tracker_type):
     assert_same_tracks(run_ours(config, frames), run_ultralytics(config, frames))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tracker_type", TRACKER_TYPES)
 def test_same_tracks_on_a_long_dense_scene(mot17_04, tracker_type):
     config = CONFIGS[tracker_type]
@@ -34,6 +35,7 @@ def test_same_tracks_on_a_long_dense_scene(mot17_04, tracker_type):
     assert_same_tracks(ours, run_ultralytics(config, mot17_04))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sequence", ["MOT17-05", "MOT17-13"])
 @pytest.mark.parametrize("tracker_type", TRACKER_TYPES)
 def test_same_tracks_on_other_scenes(mot17_dir, sequence, tracker_type):
