@@ -66,6 +66,22 @@ def _write_saved(run: Path, name: str, fps: float, frames: list[Detections]) -> 
         writer.commit(Footer(summary=summary), frames=len(frames))
 
 
+def write_sequence(shared_dir: Path, root: Path, name: str, frames: int, detections) -> None:
+    """Write the first ``frames`` frames of MOT17 sequence ``name`` as ``root/dataset/<name>``
+    (``seqinfo.ini`` and the ground truth) and ``detections`` (one ``Detections`` a frame) as
+    its saved detections in ``root/run``."""
+    source = shared_dir / "mot17" / name
+    info = (source / "seqinfo.ini").read_text().splitlines()
+    fps = float(next(line.split("=")[1] for line in info if line.startswith("frameRate")))
+    folder = root / "dataset" / name
+    (folder / "gt").mkdir(parents=True)
+    lines = [line for line in info if not line.startswith("seqLength")]
+    (folder / "seqinfo.ini").write_text("\n".join([*lines, f"seqLength={frames}"]) + "\n")
+    truth = np.loadtxt(source / "gt" / "gt.txt", delimiter=",", ndmin=2)
+    np.savetxt(folder / "gt" / "gt.txt", truth[truth[:, 0] <= frames], fmt="%.10g", delimiter=",")
+    _write_saved(root / "run", name, fps, detections[:frames])
+
+
 def write_gt_footage(
     shared_dir: Path,
     root: Path,
@@ -74,7 +90,8 @@ def write_gt_footage(
     period: int = 100,
     seed: int = 0,
 ) -> tuple[Path, Path]:
-    """Write ``root/dataset`` and ``root/run`` (saved detections) for ``sequences``.
+    """Write ``root/dataset`` and ``root/run`` for ``sequences``, the detections made from
+    the ground truth by ``_detections``.
 
     Args:
         shared_dir: the shared test material.
@@ -87,19 +104,7 @@ def write_gt_footage(
         the dataset folder and the run folder.
     """
     rng = np.random.default_rng(seed)
-    dataset, run = root / "dataset", root / "run"
     for name, frames in sequences.items():
-        source = shared_dir / "mot17" / name
-        info = (source / "seqinfo.ini").read_text()
-        fps = float(
-            next(line.split("=")[1] for line in info.splitlines() if line.startswith("frameRate"))
-        )
-        rows = _pedestrian_rows(source / "gt" / "gt.txt", frames)
-        (dataset / name / "gt").mkdir(parents=True)
-        lines = [line for line in info.splitlines() if not line.startswith("seqLength")]
-        (dataset / name / "seqinfo.ini").write_text(
-            "\n".join([*lines, f"seqLength={frames}"]) + "\n"
-        )
-        np.savetxt(dataset / name / "gt" / "gt.txt", rows, fmt="%.10g", delimiter=",")
-        _write_saved(run, name, fps, _detections(rows, frames, gap, period, rng))
-    return dataset, run
+        rows = _pedestrian_rows(shared_dir / "mot17" / name / "gt" / "gt.txt", frames)
+        write_sequence(shared_dir, root, name, frames, _detections(rows, frames, gap, period, rng))
+    return root / "dataset", root / "run"

@@ -150,7 +150,8 @@ def _run_trials(
         scores: list[dict[str, float]] = [{} for _ in configs]
         for result in grid:
             if result.error is not None:
-                raise RuntimeError(f"a tuning trial failed: {result.error}") from result.error
+                cause = result.error if isinstance(result.error, BaseException) else None
+                raise RuntimeError(f"a tuning trial failed: {result.error}") from cause
             scores[result.config["trial"]] = dict(result.metrics)
     return scores
 
@@ -184,7 +185,8 @@ def trials_table(
                 "trial": trial,
                 "chosen": trial == cv.chosen,
                 **{key: getattr(config, key) for key in keys},
-                **{c: trial_scores[f"{COMBINED}{_KEY_SEPARATOR}{c}"] for c in SCORE_COLUMNS},
+                **{c: trial_scores[f"{COMBINED}{_KEY_SEPARATOR}{c}"] for c in TUNABLE_METRICS},
+                "IDSW": int(trial_scores[f"{COMBINED}{_KEY_SEPARATOR}IDSW"]),
                 held_out: held_out_score,
                 "held_out_on": ",".join(held_out_on),
                 **{f"{metric} {fold}": float(cv.fold_scores[trial, i])
