@@ -151,7 +151,7 @@ def render(out: Path, video_id: str | None, sheet: bool, output: Path, **options
         raise click.UsageError("give exactly one of --video ID and --sheet")
     classes = [c.strip() for c in options["classes"].split(",")] if options["classes"] else None
     try:
-        if sheet:
+        if video_id is None:  # --sheet
             rows, columns = render_sheet(
                 out, output, options["videos"], options["frames_per_video"],
                 options["tile_width"], classes, options["trail_s"],
