@@ -76,3 +76,16 @@ def test_a_reid_checkpoint_that_would_run_code_is_refused(yolov8n_config, tmp_pa
 
     with pytest.raises(ModelError, match=r"refusing to load .*builtins\.print"):
         load_detector(replace(yolov8n_config, embeddings=str(path)))
+
+
+def test_the_trackers_reid_model_reaches_the_detector(reid_checkpoint, yolov8n_config):
+    from tracklake.config import PipelineConfig
+    from tracklake.tracking import TrackerConfig
+
+    reid = TrackerConfig(tracker_type="botsort", with_reid=True, model=str(reid_checkpoint))
+    pipeline = PipelineConfig(detector=yolov8n_config, tracker=reid)
+    plain = PipelineConfig(detector=yolov8n_config, tracker=replace(reid, with_reid=False))
+
+    assert pipeline.inference_detector().embeddings == str(reid_checkpoint)
+    assert plain.inference_detector().embeddings is None
+    assert pipeline.fingerprint("sha") != plain.fingerprint("sha")
