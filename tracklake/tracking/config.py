@@ -132,7 +132,9 @@ class TrackerConfig:
         proximity_thresh: BoT-SORT: minimum IoU for appearance to count.
         appearance_thresh: BoT-SORT: minimum cosine similarity for appearance to count.
         with_reid: BoT-SORT: match on appearance embeddings too.
-        model: BoT-SORT ReID model; only ``auto`` (embeddings given with the detections).
+        model: BoT-SORT's ReID model, which gives the detections their embeddings
+            (``DetectorConfig.embeddings``): ``auto``, the detector's own feature maps, or a
+            ReID model run on the detections' crops (a ``.pt`` checkpoint).
         delta_t: OC-SORT: frames back over which a track's direction is measured.
         inertia: OC-SORT: weight of the direction-consistency cost.
         use_byte: OC-SORT: run ByteTrack's second association on low-score detections.
@@ -233,10 +235,8 @@ class TrackerConfig:
             raise ValueError(
                 f"gmc_method must be one of {', '.join(GMC_METHODS)}, got {self.gmc_method!r}"
             )
-        if self.model != "auto":
-            raise ValueError(
-                f"model must be 'auto' (embeddings come with the detections), got {self.model!r}"
-            )
+        if not self.model:
+            raise ValueError("model must be 'auto' or a ReID model, got ''")
 
     @property
     def buffer_seconds(self) -> float:
