@@ -30,9 +30,9 @@ test: $(BIN)/.installed
 	$(LINT)
 	$(BIN)/python -m pytest
 
-# The inner loop: the tests not marked slow, in under 2 minutes on 2 CPU cores
+# The inner loop: the tests not marked slow, spread over the CPU cores
 check: $(BIN)/.installed
-	$(BIN)/python -m pytest -m "not slow" -q
+	$(BIN)/python -m pytest -m "not slow" -n auto -q
 
 demo: $(BIN)/.installed
 	bash bench/demo.sh

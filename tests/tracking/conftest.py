@@ -4,6 +4,7 @@ truth made into detections."""
 from __future__ import annotations
 
 import hashlib
+import os
 import sys
 from pathlib import Path
 
@@ -66,7 +67,7 @@ def _detect_tud(shared_videos: Path, weights: Path, cache: Path) -> None:
         arrays[f"{name}/scores"] = np.concatenate([b[:, 4] for b in boxes])
         arrays[f"{name}/classes"] = np.concatenate([b[:, 5] for b in boxes])
         arrays[f"{name}/splits"] = np.cumsum([len(b) for b in boxes])[:-1]
-    partial = cache.with_suffix(".partial.npz")
+    partial = cache.with_suffix(f".{os.getpid()}.partial.npz")  # pytest -n: one per worker
     np.savez(partial, **arrays)
     partial.replace(cache)
 
