@@ -213,7 +213,7 @@ class TrackerConfig:
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
-            _check_type(field.name, getattr(self, field.name), field.type)
+            _check_type(field.name, getattr(self, field.name), str(field.type))
             if field.type == "float":  # YAML writes 25 for 25.0
                 object.__setattr__(self, field.name, float(getattr(self, field.name)))
         if self.tracker_type not in TRACKER_TYPES:
