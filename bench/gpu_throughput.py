@@ -18,11 +18,12 @@ as they are in a Ray worker.
 
 On the GPU machine (torch with CUDA, pyarrow, scipy, PyAV and ultralytics; no install of
 tracklake needed, the tree is put on ``sys.path``), with the video and weights copied into
-the tree (e.g. an untracked ``bench-data/``), about 5 minutes for these 8 settings::
+the tree (e.g. an untracked ``bench-data/``), about 3 minutes for these 4 settings (the
+numbers in BENCHMARKS.md, "On a GPU")::
 
     PYTHONUNBUFFERED=1 python bench/gpu_throughput.py --device cuda \\
-        --model bench-data/yolov8n.pt --video bench-data/pedestrians-1080p.mp4 \\
-        --processes 1,2,4,8 --videos-per-process 2,4 --videos 96
+        --model bench-data/yolov8n.pt --video bench-data/pedestrians-1080p.mp4 --videos 48 \\
+        --processes 16,8 --videos-per-process 1,2 --decode-threads 1 --ultralytics-videos 2
 
 A smoke test on a CPU (here)::
 
@@ -179,18 +180,18 @@ def main() -> None:
     parser.add_argument(
         "--processes",
         type=numbers,
-        default=[4],
-        help="worker processes sharing the device (--gpus-per-worker 0.25: 4)",
+        default=[os.cpu_count()],
+        help="worker processes sharing the device (default: one per core, as a job plans)",
     )
     parser.add_argument(
         "--videos-per-process",
         type=numbers,
-        default=[2],
+        default=[1],
         help="videos each process tracks at once (--videos-per-worker)",
     )
     parser.add_argument("--videos", type=int, default=96, help="copies of --video to track")
     parser.add_argument("--batch", type=int, default=64, help="frames per forward pass")
-    parser.add_argument("--decode-threads", type=int, default=2, help="FFmpeg threads a video")
+    parser.add_argument("--decode-threads", type=int, default=1, help="FFmpeg threads a video")
     parser.add_argument("--imgsz", type=int, default=640)
     parser.add_argument("--conf", type=float, default=0.3)
     parser.add_argument("--iou", type=float, default=0.5)

@@ -130,9 +130,10 @@ class JobConfig:
     Attributes:
         address: ``None`` starts an embedded local Ray for the run; ``auto`` or
             ``HOST:PORT`` joins a running cluster.
-        workers: worker actors; ``None`` means one per GPU, or one per node without GPUs.
-        gpus_per_worker: GPUs each worker holds; ``None`` means 1 where the cluster has
-            GPUs and 0 where it has none.
+        workers: worker actors; ``None`` means, on GPUs, one per CPU core beside each GPU
+            (as host memory allows), or one per node without GPUs (``jobs.worker_plan``).
+        gpus_per_worker: GPUs each worker holds; ``None`` means 1 / the workers sharing
+            each GPU where the cluster has GPUs and 0 where it has none.
         resume: skip videos a previous run finished with the same input and configuration.
         overwrite: delete the previous run's output first and process everything.
         fail_fast: stop at the first failed video; the videos not yet run are recorded
@@ -140,8 +141,7 @@ class JobConfig:
         progress: ``None`` picks a live bar on a terminal and plain lines otherwise.
         max_attempts: tries per video when its worker process dies.
         videos_per_worker: videos each worker tracks at once; their frames share the
-            worker's forward passes, which keeps a GPU busy while each video's thread
-            decodes, tracks and writes. ``None``: by device (``jobs.worker_plan``).
+            worker's forward passes. ``None``: by device (``jobs.worker_plan``).
     """
 
     address: str | None = None

@@ -82,8 +82,8 @@ tracking_options = apply_all(
         track_option("vid_stride", "--vid-stride", type=click.IntRange(1),
                      help="Track every n-th frame."),
         track_option("decode_threads", "--decode-threads", type=click.IntRange(1),
-                     help="FFmpeg threads per video. Default: 1 on a CPU worker (its cores run "
-                     "the model), 2 on a GPU worker."),
+                     help="FFmpeg threads per video. Default: 1 (on a CPU the cores run the "
+                     "model; on a GPU node more workers decode faster than more threads)."),
         track_option("scale_at", "--scale-at", type=click.Choice(SCALE_AT),
                      help="Where frames are scaled to the model's input: 'decode' (FFmpeg "
                      "scales while decoding; full-size frames are never held) or 'model' "
@@ -100,13 +100,15 @@ job_options = apply_all(
     [
         address_option(api.track),
         track_option("workers", "--workers", type=click.IntRange(1),
-                     help="Worker processes, each holding one model. Default: one per GPU, or "
+                     help="Worker processes, each holding one model. Default: on GPUs, one per "
+                     "CPU core beside each GPU (as host memory allows: decoding bounds them); "
                      "one per node without GPUs."),
         track_option("gpus_per_worker", "--gpus-per-worker", type=click.FloatRange(0),
-                     help="GPUs per worker. Default: 1 where the cluster has GPUs, else 0."),
+                     help="GPUs per worker. Default: 1 / the workers sharing each GPU where the "
+                     "cluster has GPUs, else 0."),
         track_option("videos_per_worker", "--videos-per-worker", type=click.IntRange(1),
                      help="Videos each worker tracks at once, sharing its forward passes. "
-                     "Default: 4 on a GPU worker, 1 on a CPU worker."),
+                     "Default: 1."),
         track_option("resume", "--resume/--no-resume",
                      help="Skip videos a previous run into OUT finished with the same file and "
                      "settings."),
