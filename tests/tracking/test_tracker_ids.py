@@ -23,6 +23,7 @@ def assert_identical(a: list[Tracks], b: list[Tracks]) -> None:
         np.testing.assert_array_equal(x.boxes, y.boxes)
 
 
+@pytest.mark.slow  # about 8 s a tracker: kept out of `make check`
 @pytest.mark.parametrize("tracker_type", TRACKER_TYPES)
 def test_interleaved_videos_track_as_each_alone(mot17_dir, tracker_type):
     config = TrackerConfig.of(tracker_type, gmc_method="none")

@@ -111,6 +111,7 @@ def test_same_tracks_with_appearance_embeddings(mot17_dir, tracker_type):
     )
 
 
+@pytest.mark.slow  # about 8 s a tracker: kept out of `make check`
 @pytest.mark.parametrize("tracker_type", TRACKER_TYPES)
 def test_buffer_in_seconds_matches_ultralytics_buffer_in_frames(mot17_dir, tracker_type):
     """Ultralytics counts ``track_buffer`` in frames whatever the video; ours is seconds at
