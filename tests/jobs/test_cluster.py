@@ -2,15 +2,19 @@
 
 Two ``ray start --block`` processes on 127.0.0.1, one CPU each, separate temp folders, token
 auth. The test stops exactly the nodes it started (SIGTERM to their ``ray start`` process,
-which stops that node's processes), never with ``ray stop``.
+which stops that node's processes), never with ``ray stop``. The nodes' temp folders are
+directly under /tmp: Ray's socket paths inside them must stay under 108 bytes, which a
+pytest temp path (``/tmp/pytest-of-root/pytest-125/cluster0/...``) can exceed.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -64,22 +68,31 @@ def cluster_nodes(address: str) -> int:
 
 
 @pytest.fixture(scope="module")
-def two_node_cluster(tmp_path_factory):
-    root = tmp_path_factory.mktemp("cluster")
+def two_node_cluster():
+    root = Path(tempfile.mkdtemp(prefix="tl-cluster-", dir="/tmp"))
     port = free_port()
     address = f"127.0.0.1:{port}"
     head = start_node(root / "head", root / "head.log", "--head", "--port", str(port),
                       "--node-ip-address", "127.0.0.1", "--include-dashboard=false")  # fmt: skip
     nodes = [head]
     try:
-        wait_for(lambda: cluster_nodes(address) == 1, 120, "the head node")
+        wait_for(lambda: node_joined(head, root / "head.log", address, 1), 120, "the head node")
         nodes.append(start_node(root / "worker", root / "worker.log", "--address", address,
                                 "--node-ip-address", "127.0.0.1"))  # fmt: skip
-        wait_for(lambda: cluster_nodes(address) == 2, 120, "the second node")
+        wait_for(lambda: node_joined(nodes[1], root / "worker.log", address, 2), 120,
+                 "the second node")  # fmt: skip
         yield address
     finally:
         for node in reversed(nodes):
             stop_node(node)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def node_joined(node: subprocess.Popen, log: Path, address: str, count: int) -> bool:
+    """Whether the cluster has ``count`` nodes; a node that exited fails the test with its log."""
+    if node.poll() is not None:
+        raise AssertionError(f"a Ray node exited:\n{log.read_text()[-3000:]}")
+    return cluster_nodes(address) == count
 
 
 def test_job_runs_on_both_nodes_of_a_cluster(two_node_cluster, tmp_path, shared_videos,
