@@ -170,8 +170,9 @@ def retrack(
     Args:
         run: the output folder of a run that saved its detections.
         output: the new run's folder.
-        tracker: as for ``track``; BoT-SORT and TrackTrack need ``gmc_method: none`` (no
-            frames are saved).
+        tracker: as for ``track``; appearance (``with_reid``) needs a run that saved
+            embeddings, camera-motion compensation a run that saved the warps of the same
+            ``gmc_method`` (see ``jobs.retrack.check_retrackable``).
         min_score: feed the tracker only the saved detections scoring above this; at least
             ``DETECTIONS_FLOOR`` (0.05), the score they were saved down to. ``None``: the
             ``conf`` of the run that saved them, which reproduces its tracks exactly.

@@ -97,7 +97,7 @@ class PipelineConfig:
         same: NMS suppresses a box only by a higher-scoring one, and ``max_det`` keeps the
         best."""
         detector = self.detector
-        if self.tracker.with_reid:
+        if self.tracker.uses_appearance:
             detector = replace(detector, embeddings=self.tracker.model)
         if self.save_detections:
             detector = replace(detector, conf=min(detector.conf, DETECTIONS_FLOOR))

@@ -24,7 +24,7 @@ EVERY_FIELD = Footer(
     source_size=1_234_567, source_mtime=1_700_000_000.123456, tracker={"tracker_type": "ocsort",
     "delta_t": 3, "inertia": 0.2}, vid_stride=3, detections_conf=0.25, detections_floor=0.05,
     fps=29.97, class_names={0: "person", 2: "car"}, summary=SUMMARY, frames=40,
-    retracked_from_conf=0.1,
+    retracked_from_conf=0.1, camera_motion="sparseOptFlow",
 )  # fmt: skip
 
 

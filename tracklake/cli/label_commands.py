@@ -54,8 +54,10 @@ def retrack(out: Path, output: Path, tracker: str, min_score: float | None) -> N
     """Track again from the detections run OUT saved (track --save-detections), into the -o folder.
 
     No decoding, no model: another tracker or another --min-score costs seconds. Same output
-    as track; with the run's tracker and no --min-score, the same tracks. BoT-SORT and
-    TrackTrack need gmc_method: none (the frames are not saved).
+    as track; with the run's tracker and no --min-score, the same tracks. Appearance
+    (with_reid) needs a run whose tracker used it (its embeddings are saved); camera-motion
+    compensation replays the warps a run saved with the same gmc_method, else set
+    gmc_method: none.
     """
     try:
         summaries = api.retrack(out, output, tracker=tracker, min_score=min_score)
@@ -92,7 +94,8 @@ def tune(gt: Path, detections: Path, tracker: str, metric: str, trials: int, see
     with TrackEval. The configuration to use, chosen by a rule cross-validated over the
     sequences (the defaults when tuning gains nothing held out), is written as a tracker YAML
     for --tracker; the trials as a table (also printed, best first). --tracker all tunes
-    every tracker and says which to use.
+    every tracker and says which to use. Appearance and camera-motion compensation are
+    tuned with when the run saved them (see retrack); else camera motion is left off.
     """
     from tracklake.eval.scores import format_table
     from tracklake.jobs.tune import tune_report

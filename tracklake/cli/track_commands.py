@@ -135,8 +135,9 @@ class RunError(click.ClickException):
               help="Output folder: tracks/, videos.parquet, run.json.")  # fmt: skip
 @track_option("save_detections", "--save-detections", is_flag=True,
               help="Also write every frame's detections, down to a score of 0.05, to "
-              "OUT/detections/<video>.parquet, for retrack and tune. The tracks do not "
-              "change.")  # fmt: skip
+              "OUT/detections/<video>.parquet, for retrack and tune, with their appearance "
+              "embeddings when the tracker uses them (with_reid) and each frame's camera "
+              "motion when it compensates it (gmc_method). The tracks do not change.")  # fmt: skip
 @detector_options
 @track_option("unsafe_load_pickle", "--unsafe-load-pickle", is_flag=True,
               help="Unpickle a .pt model without the allow-list of model classes: any "

@@ -4,6 +4,12 @@
 tracker, or other tracker thresholds, can run on them later without decoding or detecting
 (``tracklake retrack``, ``tracklake tune``). One row per detection; the footer says how many
 frames were read and at which stride, so frames without a detection are known too.
+
+What a tracker needs besides boxes is saved when the run used it, so that every tracker can
+be run again without the frames: each detection's appearance embedding (an ``embedding``
+column, float16) when the run's tracker matched on appearance, and each frame's camera motion
+(the ``(2, 3)`` warp its camera-motion compensation found) in
+``OUT/detections/camera_motion/<video>.parquet`` when it compensated camera motion.
 """
 
 from __future__ import annotations
@@ -23,17 +29,27 @@ from tracklake.io.video_ids import safe_file_stem
 from tracklake.types import Detections
 
 DETECTIONS_DIR = "detections"
+CAMERA_MOTION_DIR = "camera_motion"  # inside DETECTIONS_DIR
 # Detections scoring at or below this are not saved: low enough for ByteTrack's second
 # association (track_low_thresh 0.1 by default) and for tuning that threshold below it.
 DETECTIONS_FLOOR = 0.05
 
-# The tracks file's columns, without track_id.
+# The tracks file's columns, without track_id; then ``embedding`` when embeddings are saved.
 DETECTION_SCHEMA = TRACK_SCHEMA.remove(TRACK_SCHEMA.get_field_index("track_id"))
+EMBEDDING_DTYPE = np.float16
+# One row per frame tracked: its number and the warp, row-major.
+CAMERA_MOTION_SCHEMA = pa.schema([("frame", pa.int32()), ("warp", pa.list_(pa.float64(), 6))])
 
 
 def detections_path(out_dir: str | Path, video_id: str) -> Path:
     """Where the saved detections of ``video_id`` live, directly inside ``OUT/detections/``."""
     return Path(out_dir) / DETECTIONS_DIR / f"{safe_file_stem(video_id)}.parquet"
+
+
+def camera_motion_path(detections_file: str | Path) -> Path:
+    """Where the camera motion saved beside ``OUT/detections/<video>.parquet`` lives."""
+    path = Path(detections_file)
+    return path.parent / CAMERA_MOTION_DIR / path.name
 
 
 class DetectionFileWriter(ParquetFileWriter):
@@ -47,6 +63,8 @@ class DetectionFileWriter(ParquetFileWriter):
         fps: the video's frame rate.
         footer: the video's tracks file footer as known before the first frame (source,
             model, vid_stride, ...); the detections' own entries are added to it.
+        camera_motion: the ``gmc_method`` of the run's tracker when it compensates camera
+            motion: each frame's warp is then saved too; None when it does not.
     """
 
     def __init__(
@@ -57,6 +75,7 @@ class DetectionFileWriter(ParquetFileWriter):
         conf: float,
         fps: float,
         footer: Footer,
+        camera_motion: str | None = None,
     ):
         footer = replace(
             footer,
@@ -64,24 +83,74 @@ class DetectionFileWriter(ParquetFileWriter):
             detections_floor=DETECTIONS_FLOOR,
             fps=fps,
             class_names=dict(class_names),
+            camera_motion=camera_motion,
         )
-        super().__init__(detections_path(out_dir, video_id), DETECTION_SCHEMA, footer)
+        path = detections_path(out_dir, video_id)
+        super().__init__(path, DETECTION_SCHEMA, footer)
         self.video_id = video_id
         self._class_names = dict(class_names)
+        self._warps = (
+            None
+            if camera_motion is None
+            else ParquetFileWriter(camera_motion_path(path), CAMERA_MOTION_SCHEMA, footer)
+        )
 
-    def append(self, frame: int, time_s: float, detections: Detections) -> None:
-        """Add one frame's detections (all of them, above ``DETECTIONS_FLOOR``)."""
+    def append(
+        self,
+        frame: int,
+        time_s: float,
+        detections: Detections,
+        camera_warp: np.ndarray | None = None,
+    ) -> None:
+        """Add one frame's detections (all of them, above ``DETECTIONS_FLOOR``), with their
+        ``extras["embeddings"]`` ``(N, D)`` when they have them, and the ``(2, 3)``
+        ``camera_warp`` the tracker applied on this frame when the run saves camera motion.
+
+        Raises:
+            ValueError: the run saves camera motion and ``camera_warp`` is None.
+        """
+        if self._warps is not None:
+            if camera_warp is None:
+                raise ValueError(f"{self.path}: frame {frame} has no camera-motion warp")
+            self._warps.append_table(
+                pa.table(
+                    {
+                        "frame": pa.array([frame], pa.int32()),
+                        "warp": pa.array([np.ravel(camera_warp)], CAMERA_MOTION_SCHEMA[1].type),
+                    }
+                )
+            )
         if not len(detections):
             return
         table = frame_table(
             self.video_id, frame, time_s, detections.class_ids, detections.scores,
             detections.boxes, self._class_names,
         )  # fmt: skip
+        if "embeddings" in detections.extras:
+            table = table.append_column("embedding", _embedding_column(detections))
         self.append_table(table)
 
     def commit(self, final_footer: Footer | None = None, frames: int = 0) -> Path:
-        """Close the file; ``frames`` is how many frames were read (after ``vid_stride``)."""
-        return super().commit(replace(final_footer or Footer(), frames=frames))
+        """Close the file (and the camera motion's, first); ``frames`` is how many frames
+        were read (after ``vid_stride``)."""
+        final_footer = replace(final_footer or Footer(), frames=frames)
+        if self._warps is not None:
+            self._warps.commit(final_footer)
+        return super().commit(final_footer)
+
+    def abort(self) -> None:
+        """Drop both files' temporary copies."""
+        try:
+            if self._warps is not None:
+                self._warps.abort()
+        finally:
+            super().abort()
+
+
+def _embedding_column(detections: Detections) -> pa.FixedSizeListArray:
+    """``extras["embeddings"]`` ``(N, D)`` as a column of N float16 lists of D."""
+    embeddings = np.asarray(detections.extras["embeddings"], dtype=EMBEDDING_DTYPE)
+    return pa.FixedSizeListArray.from_arrays(pa.array(embeddings.ravel()), embeddings.shape[1])
 
 
 @dataclass(frozen=True)
@@ -97,6 +166,10 @@ class SavedDetections:
         class_names: model class id -> name.
         footer: the file's whole footer.
         table: the rows as written: by frame, in the detector's order within a frame.
+        camera_motion: the ``gmc_method`` that found ``camera_warps``; None when the run did
+            not compensate camera motion.
+        camera_warps: ``(frames, 2, 3)`` float64, each frame's camera motion as the run's
+            tracker found it, in order; None with ``camera_motion``.
     """
 
     video_id: str
@@ -107,24 +180,41 @@ class SavedDetections:
     class_names: dict[int, str]
     footer: Footer
     table: pa.Table
+    camera_motion: str | None = None
+    camera_warps: np.ndarray | None = None
+
+    @property
+    def has_embeddings(self) -> bool:
+        """Whether each detection has its appearance embedding (the run used appearance)."""
+        return "embedding" in self.table.column_names
 
     def frames_with_detections(self, conf: float) -> Iterator[tuple[int, float, Detections]]:
         """``(frame, time_s, Detections)`` for every frame read, in order, keeping the
         detections scoring above ``conf``; a frame without detections gets an empty one,
-        timed at ``frame / fps``."""
+        timed at ``frame / fps``. With saved embeddings, each ``Detections`` has them as
+        ``extras["embeddings"]`` ``(N, D)`` float32."""
         table = self.table.filter(pc.greater(self.table["score"], conf))
         frame = table["frame"].to_numpy()
         time_s = table["time_s"].to_numpy()
         boxes = np.column_stack([table[name].to_numpy() for name in ("x1", "y1", "x2", "y2")])
         scores = table["score"].to_numpy()
         class_ids = table["class_id"].to_numpy()
+        embeddings = _embedding_matrix(table) if self.has_embeddings else None
         starts = np.searchsorted(frame, np.arange(self.frames) * self.vid_stride)
         ends = np.searchsorted(frame, np.arange(self.frames) * self.vid_stride, side="right")
         for i, (start, end) in enumerate(zip(starts, ends, strict=True)):
             index = i * self.vid_stride
             rows = slice(start, end)
             when = float(time_s[start]) if end > start else index / self.fps
-            yield index, when, Detections(boxes[rows], scores[rows], class_ids[rows])
+            extras = {} if embeddings is None else {"embeddings": embeddings[rows]}
+            yield index, when, Detections(boxes[rows], scores[rows], class_ids[rows], extras)
+
+
+def _embedding_matrix(table: pa.Table) -> np.ndarray:
+    """The ``embedding`` column as ``(N, D)`` float32."""
+    column = table["embedding"].combine_chunks()
+    width = column.type.list_size
+    return column.flatten().to_numpy().reshape(-1, width).astype(np.float32)
 
 
 def read_saved_detections(path: str | Path) -> SavedDetections:
@@ -135,7 +225,7 @@ def read_saved_detections(path: str | Path) -> SavedDetections:
     """
     footer = read_footer(path)
     try:
-        return SavedDetections(
+        saved = SavedDetections(
             video_id=footer.require("video_id"),
             conf=footer.require("detections_conf"),
             fps=footer.require("fps"),
@@ -149,6 +239,25 @@ def read_saved_detections(path: str | Path) -> SavedDetections:
         raise ValueError(
             f"{path}: not a tracklake detections file (no {error} in its footer)"
         ) from None
+    if footer.camera_motion is None:
+        return saved
+    warps = _read_camera_warps(camera_motion_path(path), saved.frames)
+    return replace(saved, camera_motion=footer.camera_motion, camera_warps=warps)
+
+
+def _read_camera_warps(path: Path, frames: int) -> np.ndarray:
+    """``(frames, 2, 3)`` float64 warps from ``path``.
+
+    Raises:
+        ValueError: the file is missing or has another number of frames; names the file.
+    """
+    if not path.is_file():
+        raise ValueError(f"{path}: missing; the detections file says camera motion was saved")
+    column = pq.read_table(path, columns=["warp"])["warp"].combine_chunks()
+    warps = column.flatten().to_numpy().reshape(-1, 2, 3)
+    if len(warps) != frames:
+        raise ValueError(f"{path}: {len(warps)} camera-motion warps for {frames} frames read")
+    return warps
 
 
 def saved_detection_files(out_dir: str | Path) -> list[Path]:

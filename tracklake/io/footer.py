@@ -81,6 +81,8 @@ class Footer:
         frames: a detections file: frames read (after ``vid_stride``), detections or not.
         retracked_from_conf: a file of ``retrack``: the ``conf`` the saved detections were
             kept above.
+        camera_motion: a detections file: the ``gmc_method`` whose per-frame warps are saved
+            beside it (``detections/camera_motion/<video>.parquet``).
     """
 
     # None only when read from a file without them (``from_metadata``)
@@ -121,6 +123,9 @@ class Footer:
     frames: int | None = field(default=None, metadata=_entry("tracklake.frames", _INT))
     retracked_from_conf: float | None = field(
         default=None, metadata=_entry("tracklake.retracked_from_conf", _FLOAT)
+    )
+    camera_motion: str | None = field(
+        default=None, metadata=_entry("tracklake.detections.camera_motion", _TEXT)
     )
 
     def to_metadata(self) -> dict[str, str]:

@@ -191,19 +191,26 @@ def _track_decoded(
         writer = files.enter_context(
             TrackFileWriter(out_dir, ref.video_id, detector.class_names, footer)
         )
-        saved = _detections_writer(ref, config, decoder.info, detector.class_names, out_dir, footer)
+        saved = _detections_writer(
+            ref, config, decoder.info, detector.class_names, out_dir, footer,
+            camera_motion=config.tracker.gmc_method if tracker.needs_frame else None,
+        )  # fmt: skip
         if saved is not None:
             files.enter_context(saved)
         try:
             for batch in batches:
                 originals = [frame_size] * len(batch)
-                for i, detections in enumerate(detector.detect(batch.frames, originals)):
+                for i, found in enumerate(detector.detect(batch.frames, originals)):
                     frame, time_s = int(batch.indices[i]), float(batch.times_s[i])
-                    if saved is not None:  # all of them, then only those the run's conf keeps
-                        saved.append(frame, time_s, detections)
-                        detections = detections[detections.scores > config.detector.conf]
+                    # With saved detections the detector ran at the floor: the tracker sees
+                    # only those the run's conf keeps, the file all of them.
+                    detections = (
+                        found if saved is None else found[found.scores > config.detector.conf]
+                    )
                     image = batch.frames[i] if tracker.needs_frame else None
                     tracks = tracker.update(detections, image)
+                    if saved is not None:
+                        saved.append(frame, time_s, found, tracker.camera_warp)
                     writer.append(frame, time_s, tracks, _aligned_extras(detections, tracks))
                     detection_count += len(detections)
                 frames += len(batch)
@@ -230,10 +237,13 @@ def _detections_writer(
     class_names: Mapping[int, str],
     out_dir: str | Path,
     footer: Footer,
+    camera_motion: str | None,
 ) -> DetectionFileWriter | None:
-    """The writer of ``OUT/detections/<video>.parquet`` when the run saves detections."""
+    """The writer of ``OUT/detections/<video>.parquet`` when the run saves detections;
+    ``camera_motion``: the ``gmc_method`` whose warps are saved too, if any."""
     if not config.save_detections:
         return None
     return DetectionFileWriter(
-        out_dir, ref.video_id, class_names, config.detector.conf, info.fps, footer
-    )
+        out_dir, ref.video_id, class_names, config.detector.conf, info.fps, footer,
+        camera_motion,
+    )  # fmt: skip

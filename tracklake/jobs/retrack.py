@@ -33,6 +33,30 @@ def check_conf(conf: float | None) -> None:
         )
 
 
+def check_retrackable(saved: SavedDetections, tracker: TrackerConfig) -> None:
+    """Raise ``ValueError`` unless ``saved`` holds what ``tracker`` needs besides boxes:
+    embeddings for appearance (``with_reid``), and for camera-motion compensation the
+    warps of the same ``gmc_method``, saved by a run whose tracker used them."""
+    where = f"{saved.video_id}'s saved detections"
+    if tracker.uses_appearance and not saved.has_embeddings:
+        raise ValueError(
+            f"{where} have no appearance embeddings (the run's tracker did not use "
+            "appearance): set with_reid: false, or track again with --save-detections and "
+            "a tracker with with_reid: true"
+        )
+    method = tracker.gmc_method
+    if tracker.compensates_camera_motion and method != saved.camera_motion:
+        found = (
+            f"camera motion found by {saved.camera_motion}"
+            if saved.camera_motion
+            else "no camera motion (the run's tracker did not compensate it)"
+        )
+        raise ValueError(
+            f"{where} have {found}; tracker {tracker.tracker_type} wants gmc_method "
+            f"{method!r}: use gmc_method: {saved.camera_motion or 'none'}"
+        )
+
+
 def retrack_video(
     saved: SavedDetections, out_dir: str | Path, tracker: TrackerConfig, conf: float | None = None
 ) -> VideoSummary:
@@ -41,18 +65,16 @@ def retrack_video(
     Args:
         saved: the video's saved detections.
         out_dir: the new run's folder.
-        tracker: the tracker settings; camera-motion compensation (BoT-SORT, TrackTrack)
-            needs the frames and is refused (use ``gmc_method: none``).
+        tracker: the tracker settings; appearance (``with_reid``) and camera-motion
+            compensation use what the saving run stored (see ``check_retrackable``).
         conf: keep detections scoring above this; ``None`` keeps the saving run's ``conf``.
     """
     check_conf(conf)
+    check_retrackable(saved, tracker)
     started = time.monotonic()
-    run_tracker = make_tracker(tracker, saved.fps, saved.vid_stride)
-    if run_tracker.needs_frame:
-        raise ValueError(
-            f"tracker {tracker.tracker_type} with gmc_method {tracker.gmc_method!r} needs the "
-            "frames; saved detections have none: use a tracker YAML with gmc_method: none"
-        )
+    run_tracker = make_tracker(
+        tracker, saved.fps, saved.vid_stride, camera_warps=saved.camera_warps
+    )
     kept_above = saved.conf if conf is None else conf
     footer = replace(
         saved.footer,

@@ -27,7 +27,7 @@ import pyarrow as pa
 from tracklake.eval.run_eval import score_run
 from tracklake.eval.scores import COMBINED
 from tracklake.io.detection_store import SavedDetections
-from tracklake.jobs.retrack import check_conf, retrack_video
+from tracklake.jobs.retrack import check_conf, check_retrackable, retrack_video
 from tracklake.jobs.tune_cv import CrossValidation, cross_validate
 from tracklake.jobs.tune_space import draw_trials, searched_keys
 from tracklake.tracking import TrackerConfig, load_tracker_config
@@ -215,7 +215,8 @@ def tune_tracker(
         saved: the saved detections of the dataset's sequences (video ids = sequence names).
         dataset: the MOTChallenge dataset folder.
         base: the tracker tuned; its values are the first trial, the defaults to beat.
-            Camera-motion compensation is turned off (saved detections have no frames).
+            Camera-motion compensation is turned off unless every video's saved detections
+            carry the warps of its ``gmc_method`` (see ``camera_motion_as_saved``).
         trials: trials in all, the defaults included (at least 1).
         metric: one of ``TUNABLE_METRICS``, maximised.
         conf: keep detections above this; ``None`` keeps the saving run's ``conf``.
@@ -227,8 +228,9 @@ def tune_tracker(
     if metric not in TUNABLE_METRICS:
         raise ValueError(f"metric must be one of {', '.join(TUNABLE_METRICS)}, got {metric!r}")
     check_conf(conf)
-    if "gmc_method" in base.to_dict():
-        base = dataclasses.replace(base, gmc_method="none")
+    base = camera_motion_as_saved(base, saved)
+    for video in saved:
+        check_retrackable(video, base)
     configs = draw_trials(base, trials, seed)
     time_parts = TIME_PARTS if len(saved) == 1 else 1
     start_ray(address)
@@ -242,6 +244,15 @@ def tune_tracker(
     return TuneResult(
         metric, tuple(configs), combined, cv, trials_table(configs, scores, cv, metric)
     )
+
+
+def camera_motion_as_saved(base: TrackerConfig, saved: Sequence[SavedDetections]) -> TrackerConfig:
+    """``base``, compensating camera motion only when every video's saved detections carry
+    the warps its ``gmc_method`` found (a run whose tracker compensated by that method);
+    else with ``gmc_method: none``, as the frames are not there to estimate it from."""
+    if base.compensates_camera_motion and any(s.camera_motion != base.gmc_method for s in saved):
+        return dataclasses.replace(base, gmc_method="none")
+    return base
 
 
 def tune_trackers(

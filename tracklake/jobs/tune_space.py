@@ -92,7 +92,7 @@ APPEARANCE_KEYS = {
 def searched_keys(base: TrackerConfig) -> tuple[str, ...]:
     """The keys tuned for ``base``'s tracker, in ``SEARCHED_KEYS``' order."""
     keys = SEARCHED_KEYS.get(base.tracker_type, SHARED_KEYS)
-    if getattr(base, "with_reid", False):
+    if base.uses_appearance:
         keys = (*keys, *APPEARANCE_KEYS.get(base.tracker_type, ()))
     own = base.to_dict()
     return tuple(key for key in keys if key in own)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tracklake.tracking.camera_motion import CameraMotion, warp_xywh_states
+from tracklake.tracking.camera_motion import CameraMotionSource, warp_xywh_states
 from tracklake.tracking.config import TrackerConfig
 from tracklake.tracking.kalman import BoxFormat, KalmanFilter
 from tracklake.tracking.matching import fuse_score, iou_cost, linear_assignment
@@ -56,8 +56,13 @@ class ByteTrack:
         max_lost_frames: ``track_buffer`` in this video's frames. As in Ultralytics, a lost
             track can still be recovered after ``max_lost_frames + 1`` frames without a match
             (see ``_expire``).
-        camera_motion: estimates the camera's motion between frames, or None (no
-            compensation; ``make_tracker`` gives one only to the trackers that compensate).
+        camera_motion: gives the camera's motion between frames (estimated from them, or
+            saved by a run), or None (no compensation; ``make_tracker`` gives one only to the
+            trackers that compensate).
+
+    Attributes:
+        camera_warp: ``(2, 3)`` float64, the warp by which the last ``update`` moved the
+            tracks for the camera's motion; None when not compensating.
     """
 
     box_format: BoxFormat = "xyah"
@@ -66,10 +71,11 @@ class ByteTrack:
         self,
         config: TrackerConfig,
         max_lost_frames: int,
-        camera_motion: CameraMotion | None = None,
+        camera_motion: CameraMotionSource | None = None,
     ) -> None:
         self.config = config
         self.max_lost_frames = max_lost_frames
+        self.camera_warp: np.ndarray | None = None
         self._camera_motion = camera_motion
         self._kalman = KalmanFilter(self.box_format)
         self._frame_index = 0  # 1-based index of the frame being tracked
@@ -78,8 +84,8 @@ class ByteTrack:
 
     @property
     def needs_frame(self) -> bool:
-        """Whether ``update`` needs the image (camera-motion compensation)."""
-        return self._camera_motion is not None
+        """Whether ``update`` needs the image (camera motion estimated from the frames)."""
+        return self._camera_motion is not None and self._camera_motion.needs_frame
 
     def __len__(self) -> int:
         """Tracks held: tracked, unconfirmed and lost."""
@@ -140,8 +146,8 @@ class ByteTrack:
     ) -> None:
         """Move track ``rows`` by the camera's motion since the last frame, if compensating."""
         if self._camera_motion is not None:
-            warp = self._camera_motion.estimate(frame, detections.boxes[high])
-            self._move_with_camera(warp, rows)
+            self.camera_warp = self._camera_motion.estimate(frame, detections.boxes[high])
+            self._move_with_camera(self.camera_warp, rows)
 
     def _move_with_camera(self, warp: np.ndarray, rows: np.ndarray) -> None:
         """Hook: move track ``rows`` by a ``(2, 3)`` affine ``warp``; here for an ``xywh``

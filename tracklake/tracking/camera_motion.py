@@ -1,11 +1,12 @@
 """Camera-motion compensation for BoT-SORT: the camera's motion between two consecutive
 frames as a ``(2, 3)`` affine warp, by Ultralytics' methods (sparse optical flow, ORB
-features, ECC). Needs OpenCV (``pip install 'tracklake[opencv]'``), imported only here.
+features, ECC), or replayed from the warps a run saved (``retrack``, ``tune``). Estimating
+needs OpenCV (``pip install 'tracklake[opencv]'``), imported only here.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
@@ -19,6 +20,40 @@ _CORNERS = {
     "k": 0.04,
 }
 _RANSAC_SEED = 0
+
+
+class CameraMotionSource(Protocol):
+    """Where a tracker gets the camera's motion for each frame, in order."""
+
+    needs_frame: ClassVar[bool]  # whether ``estimate`` looks at the frame
+
+    def estimate(self, frame: np.ndarray | None, boxes: np.ndarray) -> np.ndarray:
+        """``(2, 3)`` float64 warp from the last frame to this one, in original pixels."""
+        ...
+
+
+class SavedCameraMotion:
+    """The camera's motion as a run found it (``track --save-detections``), replayed.
+
+    Args:
+        warps: ``(F, 2, 3)`` float64, the warp of every frame the run tracked, in order.
+    """
+
+    needs_frame: ClassVar[bool] = False
+
+    def __init__(self, warps: np.ndarray) -> None:
+        self._warps = iter(np.asarray(warps, dtype=np.float64))
+
+    def estimate(self, frame: np.ndarray | None, boxes: np.ndarray) -> np.ndarray:
+        """The next frame's saved warp; ``frame`` and ``boxes`` are not looked at.
+
+        Raises:
+            ValueError: more frames were tracked than warps were saved.
+        """
+        try:
+            return next(self._warps)
+        except StopIteration:
+            raise ValueError("more frames than saved camera-motion warps") from None
 
 
 class CameraMotion:
@@ -37,6 +72,8 @@ class CameraMotion:
     Raises:
         ImportError: OpenCV is not installed; the message says how to go on without it.
     """
+
+    needs_frame: ClassVar[bool] = True
 
     def __init__(self, method: str, frame_size: tuple[int, int] | None = None) -> None:
         try:

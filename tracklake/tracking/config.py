@@ -239,6 +239,18 @@ class TrackerConfig:
             raise ValueError("model must be 'auto' or a ReID model, got ''")
 
     @property
+    def uses_appearance(self) -> bool:
+        """Whether the tracker matches on appearance embeddings: ``with_reid`` on one that has
+        it (BoT-SORT, Deep OC-SORT, TrackTrack)."""
+        return self.with_reid and "with_reid" in _KEYS_BY_TYPE[self.tracker_type]
+
+    @property
+    def compensates_camera_motion(self) -> bool:
+        """Whether the tracker compensates camera motion: a ``gmc_method`` other than
+        ``none`` on one that has it (BoT-SORT, Deep OC-SORT, TrackTrack)."""
+        return self.gmc_method != "none" and "gmc_method" in _KEYS_BY_TYPE[self.tracker_type]
+
+    @property
     def buffer_seconds(self) -> float:
         """``track_buffer`` in seconds of video."""
         return self.track_buffer / self.track_buffer_fps

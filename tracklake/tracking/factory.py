@@ -8,7 +8,7 @@ import numpy as np
 
 from tracklake.tracking.botsort import BoTSORT
 from tracklake.tracking.bytetrack import ByteTrack
-from tracklake.tracking.camera_motion import CameraMotion
+from tracklake.tracking.camera_motion import CameraMotion, CameraMotionSource, SavedCameraMotion
 from tracklake.tracking.config import TrackerConfig
 from tracklake.tracking.deepocsort import DeepOCSort
 from tracklake.tracking.fasttrack import FastTrack
@@ -22,7 +22,13 @@ class Tracker(Protocol):
 
     @property
     def needs_frame(self) -> bool:
-        """Whether ``update`` needs the image (camera-motion compensation)."""
+        """Whether ``update`` needs the image (camera motion estimated from the frames)."""
+        ...
+
+    @property
+    def camera_warp(self) -> np.ndarray | None:
+        """``(2, 3)`` float64, the camera's motion the last ``update`` compensated; None when
+        the tracker does not compensate camera motion."""
         ...
 
     def update(self, detections: Detections, frame: np.ndarray | None = None) -> Tracks:
@@ -35,12 +41,16 @@ def make_tracker(
     fps: float,
     vid_stride: int = 1,
     frame_size: tuple[int, int] | None = None,
+    camera_warps: np.ndarray | None = None,
 ) -> Tracker:
     """A new tracker for one video of frame rate ``fps``, of which every ``vid_stride``-th
     frame is tracked; ``track_buffer`` is scaled to that video (see ``TrackerConfig``).
 
     ``frame_size`` is the ``(H, W)`` of the video's original frames when ``update`` gets
     them scaled down (boxes stay in original pixels); ``None`` when it gets them as they are.
+    ``camera_warps``, ``(F, 2, 3)`` float64, are the camera's motion a run saved for each of
+    the ``F`` frames: a tracker that compensates camera motion replays them instead of
+    estimating them from the frames (which it then does not need).
     """
     max_lost_frames = config.buffer_frames(fps, vid_stride)
     if config.tracker_type == "bytetrack":
@@ -49,11 +59,20 @@ def make_tracker(
         return OCSort(config, max_lost_frames)
     if config.tracker_type == "fasttrack":
         return FastTrack(config, max_lost_frames)
-    camera_motion = (
-        None if config.gmc_method == "none" else CameraMotion(config.gmc_method, frame_size)
-    )
+    camera_motion = _camera_motion(config, frame_size, camera_warps)
     if config.tracker_type == "tracktrack":
         return TrackTrack(config, max_lost_frames, camera_motion)
     if config.tracker_type == "deepocsort":
         return DeepOCSort(config, max_lost_frames, camera_motion)
     return BoTSORT(config, max_lost_frames, camera_motion)
+
+
+def _camera_motion(
+    config: TrackerConfig, frame_size: tuple[int, int] | None, camera_warps: np.ndarray | None
+) -> CameraMotionSource | None:
+    """Where a compensating tracker gets the camera's motion; None with ``gmc_method: none``."""
+    if config.gmc_method == "none":
+        return None
+    if camera_warps is not None:
+        return SavedCameraMotion(camera_warps)
+    return CameraMotion(config.gmc_method, frame_size)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tracklake.tracking.bytetrack import ByteTrack, FrameMatches
-from tracklake.tracking.camera_motion import CameraMotion
+from tracklake.tracking.camera_motion import CameraMotionSource
 from tracklake.tracking.config import TrackerConfig
 from tracklake.tracking.matching import fuse_score, iou_cost
 from tracklake.tracking.track_set import LOST, TRACKED, TrackSet
@@ -57,7 +57,7 @@ class OCSort(ByteTrack):
         self,
         config: TrackerConfig,
         max_lost_frames: int,
-        camera_motion: CameraMotion | None = None,
+        camera_motion: CameraMotionSource | None = None,
     ) -> None:
         self._history = config.delta_t + 2
         super().__init__(config, max_lost_frames, camera_motion)

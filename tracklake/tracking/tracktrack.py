@@ -19,7 +19,7 @@ import numpy as np
 
 from tracklake.tracking.appearance import detection_embeddings, running_embedding
 from tracklake.tracking.bytetrack import ByteTrack
-from tracklake.tracking.camera_motion import CameraMotion
+from tracklake.tracking.camera_motion import CameraMotionSource
 from tracklake.tracking.config import TrackerConfig
 from tracklake.tracking.track_set import LOST, NEW, TRACKED, TrackSet
 from tracklake.tracking.tracktrack_cost import (
@@ -81,7 +81,7 @@ class TrackTrack(ByteTrack):
         self,
         config: TrackerConfig,
         max_lost_frames: int,
-        camera_motion: CameraMotion | None = None,
+        camera_motion: CameraMotionSource | None = None,
     ) -> None:
         self._embeddings = np.zeros((0, 0), dtype=np.float32)  # this frame's, see update
         super().__init__(config, max_lost_frames, camera_motion)
