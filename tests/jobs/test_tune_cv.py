@@ -45,6 +45,7 @@ def test_held_out_scores_are_those_of_the_trial_chosen_without_the_fold():
     assert cv.held_out_score == pytest.approx(152 / 3)
     assert cv.default_score == pytest.approx(50.0)
     assert cv.held_out_gain == pytest.approx(2 / 3)
+    assert cv.held_out_gains.tolist() == [3.0, 1.0, -2.0]  # its spread: -2 to +3 by fold
     assert cv.chosen == 2 and not cv.kept_defaults
     assert cv.expected_score == pytest.approx(152 / 3)
     assert cv.held_out_by_trial() == [(None, ()), (58.0, ("c",)), (47.0, ("a", "b"))]

@@ -283,9 +283,11 @@ def tune_report(results: Sequence[TuneResult]) -> str:
     lines = []
     for result in results:
         cv, metric, name = result.cv, result.metric, result.tracker_type
+        gains = cv.held_out_gains
         held_out = (
             f"{cv.held_out_score:.2f} tuned against {cv.default_score:.2f} with the defaults "
-            f"held out ({cv.held_out_gain:+.2f}; leave one of {len(cv.folds)} out)"
+            f"held out ({cv.held_out_gain:+.2f}; leave one of {len(cv.folds)} out, "
+            f"{gains.min():+.2f} to {gains.max():+.2f} by fold)"
         )
         if not cv.kept_defaults:
             lines.append(

@@ -75,6 +75,12 @@ class CrossValidation:
         return self.held_out_score - self.default_score
 
     @property
+    def held_out_gains(self) -> np.ndarray:
+        """``(F,)`` float64: each fold's held-out score less the defaults' there; their spread
+        says how far the mean (``held_out_gain``) can be from the gain on other footage."""
+        return self.held_out_scores - self.fold_scores[DEFAULTS_TRIAL]
+
+    @property
     def kept_defaults(self) -> bool:
         return self.chosen == DEFAULTS_TRIAL
 
