@@ -2,6 +2,7 @@
 
     .venv/bin/tracklake track DATASET -o RUN --classes 0 --save-detections --model yolov8n.pt
     .venv/bin/python bench/tune_holdout.py RUN DATASET --trials 30
+    .venv/bin/python bench/tune_holdout.py RUN DATASET --trackers ocsort --tuned-on TUD-Stadtmitte
 
 DATASET is the two TUD sequences as a MOTChallenge dataset (seqinfo.ini, gt/gt.txt and the
 video in each sequence folder), RUN its YOLOv8n detections. Two experiments, each tracker:
@@ -40,6 +41,12 @@ from tracklake.tracking import TrackerConfig, load_tracker_config  # noqa: E402
 from tracklake.tracking.config import TRACKER_TYPES  # noqa: E402
 
 MOT17 = ("MOT17-02", "MOT17-04", "MOT17-05", "MOT17-09", "MOT17-10", "MOT17-11", "MOT17-13")
+# What each experiment is tuned on -> scored on ("TUD": both TUD sequences -> MOT17).
+EXPERIMENTS = {
+    "TUD": "MOT17",
+    "TUD-Campus": "TUD-Stadtmitte",
+    "TUD-Stadtmitte": "TUD-Campus",
+}
 
 
 def mean_hota(saved, dataset, config: TrackerConfig) -> float:
@@ -81,6 +88,11 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared")
+    parser.add_argument("--trackers", nargs="+", choices=TRACKER_TYPES, default=TRACKER_TYPES)
+    parser.add_argument(
+        "--tuned-on", nargs="+", choices=tuple(EXPERIMENTS), default=tuple(EXPERIMENTS),
+        help="the experiments to run, by what they tune on (TUD: both sequences, scored on MOT17)",
+    )  # fmt: skip
     args = parser.parse_args()
     saved = {s.video_id: s for s in map(read_saved_detections, saved_detection_files(args.run))}
     folders = {s.name: s.folder for s in read_dataset(args.dataset)}
@@ -95,19 +107,21 @@ def main() -> None:
         "unseen: best tuning trial | gain reported | gain measured |"
     )
     print("|---|---|---|---|---|---:|---:|---:|---:|---:|")
-    for tracker in TRACKER_TYPES:
+    for tracker in args.trackers:
         base = load_tracker_config(tracker)
-        both = tune_tracker(list(saved.values()), args.dataset, base, args.trials, seed=args.seed)
-        print(row("TUD -> MOT17", both, mot17, root / "dataset"), flush=True)
-        for tuned_on, scored_on in (
-            ("TUD-Campus", "TUD-Stadtmitte"),
-            ("TUD-Stadtmitte", "TUD-Campus"),
-        ):
-            one = tune_tracker(
-                [saved[tuned_on]], folders[tuned_on], base, args.trials, seed=args.seed
-            )
-            label = f"{tuned_on} -> {scored_on}"
-            print(row(label, one, [saved[scored_on]], folders[scored_on]), flush=True)
+        for tuned_on in args.tuned_on:
+            scored_on = EXPERIMENTS[tuned_on]
+            if tuned_on == "TUD":
+                result = tune_tracker(
+                    list(saved.values()), args.dataset, base, args.trials, seed=args.seed
+                )
+                unseen, unseen_dataset = mot17, root / "dataset"
+            else:
+                result = tune_tracker(
+                    [saved[tuned_on]], folders[tuned_on], base, args.trials, seed=args.seed
+                )
+                unseen, unseen_dataset = [saved[scored_on]], folders[scored_on]
+            print(row(f"{tuned_on} -> {scored_on}", result, unseen, unseen_dataset), flush=True)
 
 
 if __name__ == "__main__":
