@@ -35,6 +35,9 @@ def trackers(tmp_path_factory) -> dict[str, str]:
     for name, text in APPEARANCE_TRACKERS.items():
         (folder / f"{name}-reid.yaml").write_text(text)
     (folder / "botsort-orb.yaml").write_text("tracker_type: botsort\ngmc_method: orb\n")
+    (folder / "botsort-other-reid.yaml").write_text(
+        "tracker_type: botsort\nwith_reid: true\nmodel: reid-cls.pt\n"
+    )
     return {path.stem: str(path) for path in folder.glob("*.yaml")}
 
 
@@ -123,6 +126,10 @@ def test_retrack_refuses_what_the_run_did_not_save(appearance_run, mot15_run, tr
     reid = tracklake("retrack", str(mot15_run), "-o", str(tmp_path / "reid"),
                      "--tracker", trackers["deepocsort-reid"])  # fmt: skip
     assert reid.returncode == 2 and "no appearance embeddings" in reid.stderr
+    other = tracklake("retrack", str(appearance_run), "-o", str(tmp_path / "other"),
+                      "--tracker", trackers["botsort-other-reid"])  # fmt: skip
+    assert other.returncode == 2
+    assert "embeddings of model 'auto'" in other.stderr and "'reid-cls.pt'" in other.stderr
 
 
 def test_files_stay_as_small_as_before_without_appearance_or_camera_motion(mot15_run):

@@ -188,6 +188,14 @@ class SavedDetections:
         """Whether each detection has its appearance embedding (the run used appearance)."""
         return "embedding" in self.table.column_names
 
+    @property
+    def embeddings_model(self) -> str | None:
+        """The ``model`` that gave the embeddings (``auto``, or a ReID model as the run's
+        tracker named it); None without embeddings."""
+        if not self.has_embeddings:
+            return None
+        return (self.footer.tracker or {}).get("model")
+
     def frames_with_detections(self, conf: float) -> Iterator[tuple[int, float, Detections]]:
         """``(frame, time_s, Detections)`` for every frame read, in order, keeping the
         detections scoring above ``conf``; a frame without detections gets an empty one,

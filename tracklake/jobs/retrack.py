@@ -35,14 +35,20 @@ def check_conf(conf: float | None) -> None:
 
 def check_retrackable(saved: SavedDetections, tracker: TrackerConfig) -> None:
     """Raise ``ValueError`` unless ``saved`` holds what ``tracker`` needs besides boxes:
-    embeddings for appearance (``with_reid``), and for camera-motion compensation the
-    warps of the same ``gmc_method``, saved by a run whose tracker used them."""
+    for appearance (``with_reid``) the embeddings of its ``model``, and for camera-motion
+    compensation the warps of its ``gmc_method``, saved by a run whose tracker used them."""
     where = f"{saved.video_id}'s saved detections"
     if tracker.uses_appearance and not saved.has_embeddings:
         raise ValueError(
             f"{where} have no appearance embeddings (the run's tracker did not use "
             "appearance): set with_reid: false, or track again with --save-detections and "
             "a tracker with with_reid: true"
+        )
+    if tracker.uses_appearance and tracker.model != saved.embeddings_model:
+        raise ValueError(
+            f"{where} have the embeddings of model {saved.embeddings_model!r}; tracker "
+            f"{tracker.tracker_type} wants those of {tracker.model!r}: use model: "
+            f"{saved.embeddings_model}"
         )
     method = tracker.gmc_method
     if tracker.compensates_camera_motion and method != saved.camera_motion:
