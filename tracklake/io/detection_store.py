@@ -214,15 +214,16 @@ class SavedDetections:
             index = i * self.vid_stride
             rows = slice(start, end)
             when = float(time_s[start]) if end > start else index / self.fps
-            extras = {} if embeddings is None else {"embeddings": embeddings[rows]}
+            extras = (
+                {} if embeddings is None else {"embeddings": embeddings[rows].astype(np.float32)}
+            )
             yield index, when, Detections(boxes[rows], scores[rows], class_ids[rows], extras)
 
 
 def _embedding_matrix(table: pa.Table) -> np.ndarray:
-    """The ``embedding`` column as ``(N, D)`` float32."""
+    """The ``embedding`` column as ``(N, D)`` float16 (cast to float32 a frame at a time)."""
     column = table["embedding"].combine_chunks()
-    width = column.type.list_size
-    return column.flatten().to_numpy().reshape(-1, width).astype(np.float32)
+    return column.flatten().to_numpy().reshape(-1, column.type.list_size)
 
 
 def read_saved_detections(path: str | Path) -> SavedDetections:
