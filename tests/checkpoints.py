@@ -63,3 +63,26 @@ def save_as_trained(model: torch.nn.Module, path: Path, task: str) -> Path:
     strip_optimizer(last, str(path))
     last.unlink()
     return path
+
+
+REID_CROP_SIZE = 224  # the training size of reid_checkpoint's model
+
+
+def reid_checkpoint(path: Path, donor: Path) -> Path:
+    """A ReID classification checkpoint at ``path``, saved as training saves one (float16,
+    ``train_args`` with ``imgsz`` ``REID_CROP_SIZE``). None can be downloaded here, so it is
+    built from Ultralytics' ``yolov8n-cls.yaml``: its backbone copied from the detection checkpoint
+    ``donor`` (so the features describe people), its head left as initialised (seed 0)."""
+    from ultralytics import YOLO
+    from ultralytics.nn.tasks import ClassificationModel
+
+    torch.manual_seed(0)
+    model = ClassificationModel("yolov8n-cls.yaml", nc=10, verbose=False)
+    own = model.state_dict()
+    weights = YOLO(str(donor)).model.state_dict()
+    own.update({k: v for k, v in weights.items() if k in own and own[k].shape == v.shape})
+    model.load_state_dict(own)
+    torch.save(
+        {"model": model.half(), "train_args": {"task": "classify", "imgsz": REID_CROP_SIZE}}, path
+    )
+    return path

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from checkpoints import reid_checkpoint
 from scipy.optimize import linear_sum_assignment
 
 from tracklake.detection import Detector, DetectorConfig, load_detector
@@ -164,6 +165,12 @@ def tud_reference(yolov8n_yolo, tud_frames) -> dict[str, list[Detections]]:
     return {
         name: ultralytics_detections(yolov8n_yolo, frames) for name, frames in tud_frames.items()
     }
+
+
+@pytest.fixture(name="reid_checkpoint", scope="session")
+def reid_checkpoint_fixture(yolov8n_weights, tmp_path_factory) -> Path:
+    """A ReID classification checkpoint (``checkpoints.reid_checkpoint``)."""
+    return reid_checkpoint(tmp_path_factory.mktemp("reid") / "reid-cls.pt", yolov8n_weights)
 
 
 @pytest.fixture(scope="session")

@@ -2,9 +2,8 @@
 detection the embedding Ultralytics' ``ReID`` encoder computes from its crop, and is read
 through the allow-list like the detector.
 
-No ReID or classification checkpoint can be downloaded here, so one is built from
-Ultralytics' ``yolov8n-cls.yaml``: its backbone copied from yolov8n.pt (so the features
-describe people), its head left as initialised, saved as training saves a checkpoint.
+The ReID checkpoint is built from yolov8n.pt's backbone (``checkpoints.reid_checkpoint``, the
+``reid_checkpoint`` fixture).
 """
 
 from __future__ import annotations
@@ -14,31 +13,13 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-import torch
+from checkpoints import REID_CROP_SIZE
 
 from tracklake.detection import ModelError, load_detector
 
 pytestmark = pytest.mark.slow
 
 MIN_COSINE = 0.999
-CROP_SIZE = 224
-
-
-@pytest.fixture(scope="module")
-def reid_checkpoint(yolov8n_weights, tmp_path_factory):
-    from ultralytics import YOLO
-    from ultralytics.nn.tasks import ClassificationModel
-
-    torch.manual_seed(0)
-    model = ClassificationModel("yolov8n-cls.yaml", nc=10, verbose=False)
-    own = model.state_dict()
-    donor = YOLO(str(yolov8n_weights)).model.state_dict()
-    own.update({k: v for k, v in donor.items() if k in own and own[k].shape == v.shape})
-    model.load_state_dict(own)
-    path = tmp_path_factory.mktemp("reid") / "reid-cls.pt"
-    torch.save({"model": model.half(), "train_args": {"task": "classify", "imgsz": CROP_SIZE}},
-               path)  # fmt: skip
-    return path
 
 
 def test_crop_embeddings_are_ultralytics_own(reid_checkpoint, yolov8n_config, tud_frames):
@@ -50,7 +31,7 @@ def test_crop_embeddings_are_ultralytics_own(reid_checkpoint, yolov8n_config, tu
 
     ours = detector.detect(frames)
 
-    assert detector.crop_encoder.imgsz == CROP_SIZE
+    assert detector.crop_encoder.imgsz == REID_CROP_SIZE
     cosines = []
     for frame, detections in zip(frames, ours, strict=True):
         boxes = detections.boxes

@@ -1,11 +1,12 @@
-"""A run that cannot work stops before it starts: a bad model, device, class list, output
-folder or source is exit 2 with one line naming it and the cause; Ray is never started and
-nothing is written."""
+"""A run that cannot work stops before it starts: a bad model (or the tracker's ReID model),
+device, class list, output folder or source is exit 2 with one line naming it and the cause;
+Ray is never started and nothing is written."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -15,10 +16,12 @@ from pathlib import Path
 import pytest
 import ray
 import torch
+import yaml
 from checkpoints import malicious_checkpoint
 from click.testing import CliRunner, Result
 
 from tracklake.cli import main
+from tracklake.tracking import TrackerConfig
 
 NO_CUDA = pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
 
@@ -47,6 +50,14 @@ def assert_refused(result: Result, out: Path, cause: str) -> None:
     assert result.stderr.splitlines() == [result.stderr.strip()], result.stderr
     assert result.stderr.startswith("Error: ") and cause in result.stderr, result.stderr
     assert not (out / "run.json").exists() and not (out / "tracks").exists()
+
+
+def reid_tracker(folder: Path, model: str) -> str:
+    """A BoT-SORT YAML in ``folder`` that matches on appearance from ``model``."""
+    config = TrackerConfig(tracker_type="botsort", gmc_method="none", with_reid=True, model=model)
+    path = folder / "botsort-reid.yaml"
+    path.write_text(yaml.safe_dump(config.to_dict()))
+    return str(path)
 
 
 @contextlib.contextmanager
@@ -179,3 +190,48 @@ def test_the_command_fails_fast_and_the_driver_never_loads_torch(tmp_path, video
     assert torch_loaded == "False"
     assert not out.exists()
     assert elapsed < 60, elapsed
+
+
+def test_a_missing_reid_model(tmp_path, video, yolov8n_weights):
+    reid = tmp_path / "models" / "reid.pt"
+    out = tmp_path / "out"
+    result = track(video, "-o", str(out), "--model", str(yolov8n_weights),
+                   "--tracker", reid_tracker(tmp_path, str(reid)))  # fmt: skip
+    assert_refused(result, out, f"the tracker's ReID model: model file not found: {reid}")
+
+
+def test_a_malicious_reid_model_never_runs(tmp_path, video, yolov8n_weights):
+    marker = tmp_path / "marker"
+    reid = malicious_checkpoint(tmp_path / "reid.pt", marker, zip_format=True)
+    out = tmp_path / "out"
+
+    result = track(video, "-o", str(out), "--model", str(yolov8n_weights),
+                   "--tracker", reid_tracker(tmp_path, str(reid)))  # fmt: skip
+
+    assert_refused(
+        result, out, f"the tracker's ReID model: refusing to load {reid}: it would call posix."
+    )
+    assert not marker.exists()
+
+
+def test_a_reid_model_that_is_no_checkpoint(tmp_path, video, yolov8n_weights):
+    reid = tmp_path / "reid.pt"
+    reid.write_text("not a model\n")
+    out = tmp_path / "out"
+    result = track(video, "-o", str(out), "--model", str(yolov8n_weights),
+                   "--tracker", reid_tracker(tmp_path, str(reid)))  # fmt: skip
+    assert_refused(result, out, f"{reid} is not a PyTorch checkpoint")
+
+
+@pytest.mark.slow
+def test_auto_embeddings_need_a_pt_detector(tmp_path, video, yolov8n_weights):
+    from ultralytics import YOLO
+
+    checkpoint = shutil.copy(yolov8n_weights, tmp_path / "yolov8n.pt")
+    export = YOLO(checkpoint).export(format="onnx", dynamic=True, verbose=False)
+    out = tmp_path / "out"
+
+    result = track(video, "-o", str(out), "--model", export,
+                   "--tracker", reid_tracker(tmp_path, "auto"))  # fmt: skip
+
+    assert_refused(result, out, f"{export}: with_reid's model 'auto' takes embeddings from the")

@@ -55,29 +55,10 @@ def load_onnx(path: Path, device: torch.device) -> dict[str, Any]:
         ModelError: ONNX Runtime is missing, the device is not the CPU, the file is not an
             ONNX model, or it lacks Ultralytics' metadata.
     """
-    try:
-        import onnxruntime
-    except ImportError as error:
-        raise ModelError(
-            f"{path}: running an ONNX export needs ONNX Runtime (pip install 'tracklake[onnx]')"
-        ) from error
     if device.type != "cpu":
         raise ModelError(f"{path}: ONNX exports run on the CPU; on {device} use the .pt checkpoint")
-    options = onnxruntime.SessionOptions()
-    # As many threads as torch was given: the worker plan sets them per worker.
-    options.intra_op_num_threads = torch.get_num_threads()
-    options.inter_op_num_threads = 1
-    try:
-        session = onnxruntime.InferenceSession(
-            str(path), options, providers=["CPUExecutionProvider"]
-        )
-    except Exception as error:  # ONNX Runtime raises its own, unexported error types
-        raise ModelError(f"{path} is not an ONNX model: {first_line(error)}") from None
-    metadata = session.get_modelmeta().custom_metadata_map
-    if "names" not in metadata or "task" not in metadata:
-        raise ModelError(
-            f"{path} has no Ultralytics metadata: export it with `yolo export format=onnx`"
-        )
+    session = open_session(path)
+    metadata = ultralytics_metadata(path, session.get_modelmeta().custom_metadata_map)
     args = ast.literal_eval(metadata.get("args", "{}"))
     height, width = ast.literal_eval(metadata["imgsz"])
     task = metadata["task"]
@@ -91,3 +72,41 @@ def load_onnx(path: Path, device: torch.device) -> dict[str, Any]:
         "kpt_shape": tuple(ast.literal_eval(metadata["kpt_shape"])) if task == "pose" else None,
         "input_size": None if args.get("dynamic") else (int(height), int(width)),
     }
+
+
+def open_session(path: Path, model: bytes | None = None) -> Any:
+    """An ONNX Runtime session on the CPU of the export at ``path``, or of ``model``, the
+    serialized graph read from it, with as many threads as torch was given (the worker plan
+    sets them per worker).
+
+    Raises:
+        ModelError: ONNX Runtime is missing, or the file is not an ONNX model.
+    """
+    try:
+        import onnxruntime
+    except ImportError as error:
+        raise ModelError(
+            f"{path}: running an ONNX export needs ONNX Runtime (pip install 'tracklake[onnx]')"
+        ) from error
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = torch.get_num_threads()
+    options.inter_op_num_threads = 1
+    try:
+        return onnxruntime.InferenceSession(
+            str(path) if model is None else model, options, providers=["CPUExecutionProvider"]
+        )
+    except Exception as error:  # ONNX Runtime raises its own, unexported error types
+        raise ModelError(f"{path} is not an ONNX model: {first_line(error)}") from None
+
+
+def ultralytics_metadata(path: Path, metadata: dict[str, str]) -> dict[str, str]:
+    """``metadata``, an export's key -> value strings, once it holds what Ultralytics writes.
+
+    Raises:
+        ModelError: the export lacks Ultralytics' task or class names.
+    """
+    if "names" not in metadata or "task" not in metadata:
+        raise ModelError(
+            f"{path} has no Ultralytics metadata: export it with `yolo export format=onnx`"
+        )
+    return metadata

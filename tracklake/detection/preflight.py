@@ -3,8 +3,9 @@
 A driver that imported torch to check the model would carry about 650 MB for the whole run.
 ``check_model`` instead runs ``python -m tracklake.detection.preflight``: the child resolves
 the model, checks the device exists on this machine, loads the model on the CPU as a worker
-will (through the allow-list), and answers with one JSON object on its stdout: the model's
-facts, or the one-line error.
+will (through the allow-list), and with it what gives the run's appearance embeddings (a
+ReID model, or the detector's own feature maps for ``auto``), and answers with one JSON
+object on its stdout: the model's facts, or the one-line error.
 """
 
 from __future__ import annotations
@@ -41,20 +42,23 @@ class ModelFacts:
 
 
 def check_model(config: DetectorConfig, *, check_device: bool = True) -> ModelFacts:
-    """Load ``config``'s model in a child process and check its device exists here.
+    """Load ``config``'s model, and its ``embeddings`` source if it has one, in a child
+    process and check its device exists here.
 
     Args:
         check_device: whether ``config.device`` must exist on this machine (not when the
             workers run on other machines of a cluster).
 
     Raises:
-        ModelError: the model cannot be found, read or used; one line naming the file.
+        ModelError: the model (or the ReID model, or ``auto`` embeddings for it) cannot be
+            found, read or used; one line naming the file.
         DeviceError: the device does not exist on this machine.
     """
     request = {
         "model": config.model,
         "device": config.device if check_device else None,
         "unsafe_load_pickle": config.unsafe_load_pickle,
+        "embeddings": config.embeddings,
     }
     command = [sys.executable, "-m", __name__, json.dumps(request)]
     child = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -70,9 +74,12 @@ def check_model(config: DetectorConfig, *, check_device: bool = True) -> ModelFa
     return ModelFacts(**facts, class_names=names)
 
 
-def _facts(model: str, device: str | None, unsafe_load_pickle: bool) -> ModelFacts:
+def _facts(
+    model: str, device: str | None, unsafe_load_pickle: bool, embeddings: str | None
+) -> ModelFacts:
     import torch
 
+    from tracklake.detection.detector import load_appearance
     from tracklake.detection.devices import select_device
     from tracklake.detection.models import load_model
     from tracklake.detection.weights import resolve_weights
@@ -81,9 +88,9 @@ def _facts(model: str, device: str | None, unsafe_load_pickle: bool) -> ModelFac
     path = resolve_weights(model)
     if device is not None:
         select_device(device)
-    loaded = load_model(
-        path, device=torch.device("cpu"), half=False, unsafe_load_pickle=unsafe_load_pickle
-    )
+    cpu = torch.device("cpu")
+    loaded = load_model(path, device=cpu, half=False, unsafe_load_pickle=unsafe_load_pickle)
+    load_appearance(embeddings, loaded, path, cpu, unsafe_load_pickle=unsafe_load_pickle)
     return ModelFacts(str(path.resolve()), file_sha256(path), loaded.task, loaded.class_names)
 
 

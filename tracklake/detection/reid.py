@@ -6,7 +6,8 @@ each box grows by 2% and 10 pixels and is cut from the frame, clipped to it
 and its centre cut square (``classify_transforms``); the embedding is the output
 of the network's second-to-last layer averaged over space (``YOLO.embed``). All crops of a
 batch of frames run as one forward pass. The checkpoint is read by ``checkpoint.
-load_checkpoint`` (the allow-list), like the detector's.
+load_checkpoint`` (the allow-list), like the detector's. An ONNX export of the checkpoint
+(``reid_onnx``) gives the same embedding from the same crops, run by ONNX Runtime on the CPU.
 
 The crops are cut from the frames as the detector gets them: decoded at the model's size
 when ``PipelineConfig.scale_at`` is ``decode`` (boxes are mapped to those pixels first), the
@@ -15,6 +16,7 @@ original frames otherwise. Ultralytics crops the original frames.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +26,7 @@ from PIL import Image
 from tracklake.detection.checkpoint import load_checkpoint
 from tracklake.detection.errors import ModelError
 from tracklake.detection.models import prepare_network
+from tracklake.detection.reid_onnx import load_onnx_reid
 from tracklake.types import Detections
 
 GROWTH, MARGIN = 1.02, 10  # save_one_box's gain and pad
@@ -33,34 +36,47 @@ DEFAULT_IMGSZ = 640  # Ultralytics' predict imgsz, for checkpoints that do not s
 class CropEncoder:
     """A ReID network on its device: ``(frame, boxes)`` pairs in, one embedding per box out.
 
+    Args:
+        embed: ``(B, 3, imgsz, imgsz)`` float32 crops in ``[0, 1]`` on ``device`` -> their
+            ``(B, D)`` embeddings.
+
     Attributes:
         imgsz: the side of the square crops the network takes.
     """
 
-    def __init__(self, network: torch.nn.Module, imgsz: int, device: torch.device) -> None:
-        self._network = network
-        self._embed_layer = len(network.model) - 2  # as YOLO.embed
+    def __init__(
+        self, embed: Callable[[torch.Tensor], torch.Tensor], imgsz: int, device: torch.device
+    ) -> None:
+        self._embed = embed
         self._device = device
         self.imgsz = imgsz
 
     @classmethod
     def load(cls, path: Path, device: torch.device, unsafe_load_pickle: bool) -> CropEncoder:
-        """The ReID checkpoint at ``path`` on ``device``, in float32.
+        """The ReID model at ``path``, in float32: a ``.pt`` checkpoint on ``device``, or an
+        ``.onnx`` export on the CPU whatever ``device`` is (the crops are cut there).
 
         Raises:
-            ModelError: the file is not a ``.pt`` checkpoint holding an Ultralytics model,
-                or names code outside the allow-list.
+            ModelError: the file is neither, is not an Ultralytics classification model, or
+                names code outside the allow-list.
         """
-        if path.suffix.lower() != ".pt":
+        suffix = path.suffix.lower()
+        if suffix == ".onnx":
+            network, imgsz = load_onnx_reid(path)
+            return cls(network, imgsz, torch.device("cpu"))
+        if suffix != ".pt":
             raise ModelError(
-                f"{path}: tracklake runs .pt ReID checkpoints; exports are not supported yet"
+                f"{path}: unsupported ReID model format {suffix or '(no suffix)'!r}; tracklake "
+                "runs .pt classification checkpoints and their .onnx exports"
             )
         checkpoint = load_checkpoint(path, unsafe_load_pickle=unsafe_load_pickle)
+        if not isinstance(checkpoint, dict):
+            checkpoint = {}
         saved = checkpoint.get("ema") or checkpoint.get("model")
         if not isinstance(saved, torch.nn.Module) or not hasattr(saved, "fuse"):
             raise ModelError(f"{path} is not an Ultralytics checkpoint: it holds no YOLO model")
         imgsz = (checkpoint.get("train_args") or {}).get("imgsz", DEFAULT_IMGSZ)
-        return cls(prepare_network(saved).to(device), int(imgsz), device)
+        return cls(_pooled_embedding(prepare_network(saved).to(device)), int(imgsz), device)
 
     def add_embeddings(
         self, frames: np.ndarray, detections: list[Detections], frame_size: tuple[int, int]
@@ -98,8 +114,7 @@ class CropEncoder:
         inputs = torch.stack([self._square(crops[i]) for i in valid]) if valid else None
         embeddings = None
         if inputs is not None:
-            outputs = self._network.predict(inputs.to(self._device), embed=[self._embed_layer])
-            embeddings = torch.stack(outputs).float().cpu().numpy()
+            embeddings = self._embed(inputs.to(self._device)).float().cpu().numpy()
         size = 0 if embeddings is None else embeddings.shape[1]
         every = np.zeros((len(crops), size), dtype=np.float32)
         if embeddings is not None:
@@ -119,6 +134,17 @@ class CropEncoder:
         top, left = (round((side - self.imgsz) / 2) for side in size)
         square = np.asarray(scaled)[top : top + self.imgsz, left : left + self.imgsz]
         return torch.from_numpy(square.copy()).permute(2, 0, 1).float() / 255
+
+
+def _pooled_embedding(network: torch.nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
+    """``network``'s embedding as ``YOLO.embed`` takes it: the second-to-last layer's output
+    averaged over space, ``(B, D)``."""
+    layer = len(network.model) - 2
+
+    def embed(inputs: torch.Tensor) -> torch.Tensor:
+        return torch.stack(network.predict(inputs, embed=[layer]))
+
+    return embed
 
 
 def _crops(frame: np.ndarray, boxes: np.ndarray) -> list[np.ndarray]:

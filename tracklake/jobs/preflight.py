@@ -1,4 +1,5 @@
-"""What a run checks before any work starts: its output folder, model, classes and device.
+"""What a run checks before any work starts: its output folder, model (and the tracker's ReID
+model), classes and device.
 
 Each problem is one ``PreflightError`` line naming the folder, file or device and the cause,
 raised before Ray starts and before anything is written. The model is checked in a
@@ -61,7 +62,7 @@ def check_run(
     detector = pipeline.detector
     try:
         # Workers joining a cluster run elsewhere: only an embedded run's device is here.
-        model = check_model(detector, check_device=job.address is None)
+        model = check_model(pipeline.inference_detector(), check_device=job.address is None)
         classes = detector.class_ids(model.class_names)
     except (ModelError, DeviceError, ValueError) as error:
         raise PreflightError(str(error)) from None
