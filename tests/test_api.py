@@ -8,6 +8,7 @@ import dataclasses
 import inspect
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -15,6 +16,7 @@ import click
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+from click.testing import CliRunner
 from testkit import REPO_ROOT
 
 import tracklake
@@ -24,19 +26,24 @@ from tracklake.config import JobConfig, PipelineConfig
 from tracklake.detection.config import DetectorConfig
 from tracklake.eval.scores import COMBINED
 from tracklake.io.detection_store import DETECTIONS_FLOOR
+from tracklake.io.track_summary import TRACK_SUMMARY_FILE
 from tracklake.tracking import TrackerConfig
 
-# Each command and the API function it calls.
+# Each command and the API functions it calls.
 COMMAND_FUNCTIONS = {
-    "probe": api.probe,
-    "track": api.track,
-    "retrack": api.retrack,
-    "eval": api.evaluate,
-    "tune": api.tune,
-    "query": api.query,
+    "probe": (api.probe,),
+    "track": (api.track,),
+    "retrack": (api.retrack,),
+    "eval": (api.evaluate,),
+    "tune": (api.tune,),
+    "query": (api.query,),
+    "info": (api.info,),
+    "render": (api.render_video, api.render_sheet),
+    "export-mot": (api.export_mot,),
 }
-# Options of the command line alone: how a result is printed, an old spelling.
-CLI_ONLY_OPTIONS = {"fmt", "conf"}
+# Options of the command line alone: how a result is printed, an old spelling, which
+# function ``render`` calls.
+CLI_ONLY_OPTIONS = {"fmt", "conf", "sheet"}
 
 
 def readme_example() -> str:
@@ -54,9 +61,8 @@ def api_defaults(function) -> dict[str, object]:
 def test_import_loads_neither_ray_nor_torch():
     code = (
         "import sys, tracklake, tracklake.cli\n"
-        "functions = [tracklake.track, tracklake.retrack, tracklake.evaluate, tracklake.tune,\n"
-        "             tracklake.query, tracklake.probe]\n"
-        "print(sorted({'ray', 'torch', 'duckdb', 'trackeval'} & set(sys.modules)))"
+        "functions = [getattr(tracklake, name) for name in tracklake.__all__]\n"
+        "print(sorted({'ray', 'torch', 'duckdb', 'trackeval', 'cv2', 'av'} & set(sys.modules)))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
@@ -67,7 +73,8 @@ def test_import_loads_neither_ray_nor_torch():
 
 def test_the_package_exports_the_api():
     exported = set(tracklake.__all__) - {"__version__"}
-    assert exported == {function.__name__ for function in COMMAND_FUNCTIONS.values()}
+    functions = [function for group in COMMAND_FUNCTIONS.values() for function in group]
+    assert exported == {function.__name__ for function in functions}
     for name in exported:
         assert getattr(tracklake, name) is getattr(api, name)
     with pytest.raises(AttributeError, match="no attribute 'tracks'"):
@@ -91,16 +98,72 @@ def test_every_track_default_is_a_settings_dataclass_default():
 
 @pytest.mark.parametrize("command", COMMAND_FUNCTIONS)
 def test_each_command_has_its_functions_names_and_defaults(command):
-    function = COMMAND_FUNCTIONS[command]
-    options = [
-        p for p in main.get_command(click.Context(main), command).params
-        if isinstance(p, click.Option) and p.name not in CLI_ONLY_OPTIONS
+    functions = COMMAND_FUNCTIONS[command]
+    params = main.get_command(click.Context(main), command).params
+    options = [p for p in params if isinstance(p, click.Option) and p.name not in CLI_ONLY_OPTIONS]
+    parameters = [p for f in functions for p in inspect.signature(f).parameters.values()]
+    assert {option.name for option in options} <= {p.name for p in parameters}
+    assert {p.name for p in parameters if p.kind is p.KEYWORD_ONLY} <= {p.name for p in params}
+    for function in functions:
+        defaults = api_defaults(function)
+        for option in options:
+            if option.name in defaults:
+                assert option.default == defaults[option.name], (function.__name__, option.name)
+
+
+def test_info_summarises_a_run_as_the_command_prints_it(tiny_run):
+    report = tracklake.info(tiny_run)
+    lines = report.splitlines()
+    assert lines[0].startswith("videos: 2  ok: 2  ")
+    assert lines[1:6] == [  # conftest's TINY_ROWS, counted by hand
+        "frames: 136  detections: 15  tracks: 5", "tracks per class:", "  person: 3",
+        "  bicycle: 2", "  car: 2",
     ]  # fmt: skip
-    defaults = api_defaults(function)
-    assert {option.name for option in options} <= set(inspect.signature(function).parameters)
-    for option in options:
-        if option.name in defaults:
-            assert option.default == defaults[option.name], option.name
+    printed = CliRunner().invoke(main, ["info", str(tiny_run)])
+    assert printed.exit_code == 0 and printed.stdout == report + "\n"
+
+
+def test_info_rebuilds_the_track_summary_only_when_asked(tiny_run, tmp_path):
+    run = shutil.copytree(tiny_run, tmp_path / "run")
+    summary = run / TRACK_SUMMARY_FILE
+    summary.unlink()
+    tracklake.info(run)
+    assert not summary.exists()
+    assert tracklake.info(run, rebuild=True) == tracklake.info(tiny_run)
+    assert pq.read_table(summary).equals(pq.read_table(tiny_run / TRACK_SUMMARY_FILE))
+    with pytest.raises(FileNotFoundError, match="not a tracklake output folder"):
+        tracklake.info(tmp_path, rebuild=True)
+    assert not (tmp_path / TRACK_SUMMARY_FILE).exists()
+
+
+def test_export_mot_writes_a_file_per_video(tiny_run, tmp_path):
+    written = tracklake.export_mot(tiny_run, tmp_path / "mot")
+    assert written == [tmp_path / "mot" / "cam1.txt", tmp_path / "mot" / "cam2.txt"]
+    cam1, cam2 = (path.read_text().splitlines() for path in written)
+    assert cam1[:2] == [  # frame 0 of TINY_ROWS' cam1, 1-based, boxes as x, y, w, h
+        "1,1,10.00,10.00,10.00,20.00,0.5000,-1,-1,-1", "1,2,40.00,0.00,10.00,10.00,0.9000,-1,-1,-1",
+    ]  # fmt: skip
+    assert len(cam1) == 7 and len(cam2) == 8  # every row, every class
+    printed = CliRunner().invoke(main, ["export-mot", str(tiny_run), "-o", str(tmp_path / "cli")])
+    assert printed.stdout == f"wrote 2 files to {tmp_path / 'cli'}\n"
+    assert (tmp_path / "cli" / "cam2.txt").read_text() == written[1].read_text()
+
+
+@pytest.mark.slow
+def test_render_draws_a_real_run(mot15_run, tmp_path):
+    import av
+
+    video = tmp_path / "campus.mp4"
+    assert tracklake.render_video(mot15_run, "TUD-Campus", video, start_s=2.0) == 21
+    with av.open(str(video)) as container:
+        assert sum(1 for _ in container.decode(video=0)) == 21  # frames 50 to 70 of 71
+    sheets = {classes: tmp_path / f"{classes}.png" for classes in ("person", "car")}
+    for classes, sheet in sheets.items():
+        assert tracklake.render_sheet(mot15_run, sheet, classes=classes) == (2, 4)
+    with av.open(str(sheets["person"])) as container:
+        image = next(container.decode(video=0)).to_ndarray(format="rgb24")
+    assert image.shape == (2 * 240, 4 * 320, 3)  # both 640x480 videos, default tile width
+    assert sheets["person"].read_bytes() != sheets["car"].read_bytes()  # the people drawn
 
 
 def test_api_errors_are_exceptions(tmp_path):

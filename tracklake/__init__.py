@@ -7,7 +7,8 @@ The Python API (``tracklake.api``), one function per command::
     result = tracklake.track("videos/", "runs/street", conf=0.3, classes="person,car")
     people = tracklake.query("runs/street", "SELECT count(*) FROM track_summary")
 
-The functions are imported on first use, so ``import tracklake`` loads neither Ray nor torch.
+The functions are imported on first use, so ``import tracklake`` loads neither Ray nor torch
+(nor OpenCV or PyAV, which ``render_video`` and ``render_sheet`` need).
 """
 
 from __future__ import annotations
@@ -16,10 +17,24 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "evaluate", "probe", "query", "retrack", "track", "tune"]
+__all__ = [
+    "__version__", "evaluate", "export_mot", "info", "probe", "query", "render_sheet",
+    "render_video", "retrack", "track", "tune",
+]  # fmt: skip
 
 if TYPE_CHECKING:
-    from tracklake.api import evaluate, probe, query, retrack, track, tune
+    from tracklake.api import (
+        evaluate,
+        export_mot,
+        info,
+        probe,
+        query,
+        render_sheet,
+        render_video,
+        retrack,
+        track,
+        tune,
+    )
 
 
 def __getattr__(name: str) -> Any:

@@ -8,28 +8,27 @@ from typing import Any
 import click
 
 from tracklake import api
-from tracklake.cli.options import apply_all
+from tracklake.cli.options import api_option
 
 
 @click.command()
 @click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--rebuild", is_flag=True,
-              help="Also rewrite OUT/track_summary.parquet from OUT/tracks/.")  # fmt: skip
+@api_option(api.info, "rebuild", "--rebuild", is_flag=True,
+            help="Also rewrite OUT/track_summary.parquet from OUT/tracks/.")  # fmt: skip
 def info(out: Path, rebuild: bool) -> None:
     """Summarise run OUT: videos by status, frames, tracks per class, slowest videos, errors.
 
     With --rebuild, first rewrite the per-track table OUT/track_summary.parquet (one row
     per video and track), e.g. after tracks files were added or removed by hand.
     """
-    from tracklake.io.run_report import run_report
-    from tracklake.io.track_summary import write_track_summary
+    from tracklake.io.track_summary import TRACK_SUMMARY_FILE
 
     try:
-        report = run_report(out)
+        report = api.info(out, rebuild=rebuild)
     except FileNotFoundError as error:
         raise click.UsageError(str(error)) from None
     if rebuild:
-        click.echo(f"wrote {write_track_summary(out)}", err=True)
+        click.echo(f"wrote {out / TRACK_SUMMARY_FILE}", err=True)
     click.echo(report)
 
 
@@ -66,25 +65,10 @@ def query(out: Path, sql: str, fmt: str) -> None:
         click.echo(text)
 
 
-render_options = apply_all(
-    [
-        click.option("--classes", default=None,
-                     help="Draw only these classes: names or ids, comma-separated."),
-        click.option("--scale", default=1.0, show_default=True, type=click.FloatRange(0.05, 4),
-                     help="--video: output size relative to the source video."),
-        click.option("--trail", "trail_s", default=1.0, show_default=True,
-                     type=click.FloatRange(0), help="Seconds of past centres drawn per track."),
-    ]
-)  # fmt: skip
-
-
 @click.command()
 @click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(
-    "--video",
-    "video_id",
-    default=None,
-    help="The video to draw: its video_id in OUT/videos.parquet.",
+    "--video", default=None, help="The video to draw: its video_id in OUT/videos.parquet."
 )
 @click.option(
     "--sheet",
@@ -98,44 +82,62 @@ render_options = apply_all(
     type=click.Path(dir_okay=False, path_type=Path),
     help="The .mp4 (--video) or .png (--sheet) to write.",
 )
-@click.option(
-    "--start",
+@api_option(
+    api.render_video,
     "start_s",
-    default=0.0,
-    show_default=True,
+    "--start",
     type=click.FloatRange(0),
     help="--video: first second to draw.",
 )
-@click.option(
-    "--end",
+@api_option(
+    api.render_video,
     "end_s",
-    default=None,
+    "--end",
     type=click.FloatRange(0),
     help="--video: second to stop at (default: the end).",
 )
-@click.option(
+@api_option(
+    api.render_sheet,
+    "videos",
     "--videos",
-    default=8,
-    show_default=True,
     type=click.IntRange(1),
     help="--sheet: videos (rows), the first ones of videos.parquet.",
 )
-@click.option(
+@api_option(
+    api.render_sheet,
+    "frames_per_video",
     "--frames-per-video",
-    default=4,
-    show_default=True,
     type=click.IntRange(1),
     help="--sheet: frames (columns) per video, spread over it.",
 )
-@click.option(
+@api_option(
+    api.render_sheet,
+    "tile_width",
     "--tile-width",
-    default=320,
-    show_default=True,
     type=click.IntRange(16),
     help="--sheet: width of each frame, pixels.",
 )
-@render_options
-def render(out: Path, video_id: str | None, sheet: bool, output: Path, **options: Any) -> None:
+@api_option(
+    api.render_video,
+    "classes",
+    "--classes",
+    help="Draw only these classes: names or ids, comma-separated.",
+)
+@api_option(
+    api.render_video,
+    "scale",
+    "--scale",
+    type=click.FloatRange(0.05, 4),
+    help="--video: output size relative to the source video.",
+)
+@api_option(
+    api.render_video,
+    "trail_s",
+    "--trail",
+    type=click.FloatRange(0),
+    help="Seconds of past centres drawn per track.",
+)
+def render(out: Path, video: str | None, sheet: bool, output: Path, **options: Any) -> None:
     """Draw the tracks of run OUT: one video as an H.264 mp4, or a contact sheet as a PNG.
 
     With --video, every frame of the video (or of --start/--end) at the source's frame rate,
@@ -145,22 +147,22 @@ def render(out: Path, video_id: str | None, sheet: bool, output: Path, **options
     Needs the render extra (pip install 'tracklake[render]').
     """
     from tracklake.io.errors import VideoError
-    from tracklake.render import render_sheet, render_video
 
-    if sheet == (video_id is not None):
+    if sheet == (video is not None):
         raise click.UsageError("give exactly one of --video ID and --sheet")
-    classes = [c.strip() for c in options["classes"].split(",")] if options["classes"] else None
+    style = {"classes": options["classes"], "trail_s": options["trail_s"]}
     try:
-        if video_id is None:  # --sheet
-            rows, columns = render_sheet(
-                out, output, options["videos"], options["frames_per_video"],
-                options["tile_width"], classes, options["trail_s"],
+        if video is None:  # --sheet
+            rows, columns = api.render_sheet(
+                out, output, videos=options["videos"],
+                frames_per_video=options["frames_per_video"], tile_width=options["tile_width"],
+                **style,
             )  # fmt: skip
             click.echo(f"wrote {output}: {rows} videos x {columns} frames", err=True)
         else:
-            frames = render_video(
-                out, video_id, output, options["start_s"], options["end_s"], classes,
-                options["scale"], options["trail_s"],
+            frames = api.render_video(
+                out, video, output, start_s=options["start_s"], end_s=options["end_s"],
+                scale=options["scale"], **style,
             )  # fmt: skip
             click.echo(f"wrote {output}: {frames} frames", err=True)
     except (FileNotFoundError, KeyError, ValueError) as error:
@@ -174,14 +176,11 @@ def render(out: Path, video_id: str | None, sheet: bool, output: Path, **options
 @click.option(
     "-o",
     "--output",
-    "destination",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for one MOTChallenge .txt file per video.",
 )
-def export_mot(out: Path, destination: Path) -> None:
+def export_mot(out: Path, output: Path) -> None:
     """Write the tracks of run OUT as MOTChallenge files: frame,id,x,y,w,h,score,-1,-1,-1."""
-    from tracklake.io.mot import export_mot_run
-
-    written = export_mot_run(out, destination)
-    click.echo(f"wrote {len(written)} files to {destination}")
+    written = api.export_mot(out, output)
+    click.echo(f"wrote {len(written)} files to {output}")

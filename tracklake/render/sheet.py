@@ -46,17 +46,17 @@ def _tiles(
 def render_sheet(
     out_dir: str | Path,
     output: str | Path,
-    videos: int = 8,
-    frames_per_video: int = 4,
-    tile_width: int = 320,
-    classes: Sequence[str] | None = None,
-    trail_s: float = 1.0,
+    videos: int,
+    frames_per_video: int,
+    tile_width: int,
+    classes: Sequence[str] | None,
+    trail_s: float,
 ) -> tuple[int, int]:
     """Write ``output`` (PNG): a grid with one row per video (the first ``videos`` that were
     tracked, in ``videos.parquet`` order) of ``frames_per_video`` frames spread over it, each
     ``tile_width`` pixels wide with its tracks drawn and ``"<video>  <time> s"`` on top.
     Tiles are as tall as the tallest video's; shorter ones are padded with black.
-    Returns ``(rows, columns)``.
+    Returns ``(rows, columns)``. ``tracklake.api.render_sheet`` has the defaults.
 
     Raises:
         FileNotFoundError: not a run's folder, or no video of it was tracked.

@@ -15,16 +15,17 @@ def render_video(
     out_dir: str | Path,
     video_id: str,
     output: str | Path,
-    start_s: float = 0.0,
-    end_s: float | None = None,
-    classes: Sequence[str] | None = None,
-    scale: float = 1.0,
-    trail_s: float = 1.0,
+    start_s: float,
+    end_s: float | None,
+    classes: Sequence[str] | None,
+    scale: float,
+    trail_s: float,
 ) -> int:
     """Write ``output`` (mp4, H.264, the source's frame rate): every frame whose time is in
     ``[start_s, end_s)``, each track drawn as its box, ``"<id> <class>"`` and a trail of its
     centres over the last ``trail_s`` seconds, in the track's colour. Frames without tracks
-    are written plainly. Returns the number of frames written.
+    are written plainly. Returns the number of frames written. ``tracklake.api.render_video``
+    has the defaults.
 
     Args:
         classes: draw only these classes (names, or ids as strings); ``None`` draws all.
