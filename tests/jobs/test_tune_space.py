@@ -57,6 +57,11 @@ def test_appearance_keys_are_searched_only_with_appearance_on():
     assert "appearance_thresh" not in searched_keys(botsort)
     with_reid = dataclasses.replace(botsort, with_reid=True)
     assert searched_keys(with_reid) == (*searched_keys(botsort), "appearance_thresh")
+    deepocsort = load_tracker_config("deepocsort")
+    assert "alpha_fixed_emb" not in searched_keys(deepocsort)  # it weighs embeddings only
+    assert searched_keys(dataclasses.replace(deepocsort, with_reid=True))[-2:] == (
+        "appearance_thresh", "alpha_fixed_emb",
+    )  # fmt: skip
 
 
 def test_a_buffer_is_drawn_evenly_in_log_scale():

@@ -78,13 +78,13 @@ SEARCHED_KEYS = {
     "bytetrack": SHARED_KEYS,
     "botsort": (*SHARED_KEYS, "proximity_thresh"),
     "ocsort": (*SHARED_KEYS, "inertia", "delta_t"),
-    "deepocsort": (*SHARED_KEYS, "inertia", "delta_t", "alpha_fixed_emb"),
+    "deepocsort": (*SHARED_KEYS, "inertia", "delta_t"),
     "tracktrack": (*SHARED_KEYS, "lost_match_thr", "tai_thr", "min_track_len", "reduce_step"),
     "fasttrack": (*SHARED_KEYS, "occ_reappear_window", "dampen_motion_occ", "init_iou_suppress"),
 }
 APPEARANCE_KEYS = {
     "botsort": ("appearance_thresh",),
-    "deepocsort": ("appearance_thresh",),
+    "deepocsort": ("appearance_thresh", "alpha_fixed_emb"),  # it weighs embeddings only
     "tracktrack": ("reid_weight",),
 }
 
