@@ -132,6 +132,13 @@ def test_the_fingerprint_is_a_sha256_of_the_model_bytes_not_its_name():
     assert pipeline().fingerprint("cd" * 32) != DEFAULT_FINGERPRINT
 
 
+def test_the_fingerprint_holds_the_reid_model_bytes():
+    reid = pipeline(tracker=TrackerConfig.of("botsort", with_reid=True, model="reid.pt"))
+    one, other = (reid.fingerprint(MODEL_SHA256, sha) for sha in ("ef" * 32, "01" * 32))
+    assert one != other and DEFAULT_FINGERPRINT not in (one, other)
+    assert pipeline().fingerprint(MODEL_SHA256, None) == DEFAULT_FINGERPRINT
+
+
 @pytest.mark.parametrize(("key", "value"), DETECTOR_SHAPING.items())
 def test_a_detector_setting_that_shapes_the_tracks_changes_it(key, value):
     assert getattr(pipeline().detector, key) != value

@@ -103,8 +103,9 @@ class PipelineConfig:
             detector = replace(detector, conf=min(detector.conf, DETECTIONS_FLOOR))
         return detector
 
-    def fingerprint(self, model_sha256: str) -> str:
-        """A hash of everything that shapes the tracks: the model's bytes, not its path."""
+    def fingerprint(self, model_sha256: str, reid_sha256: str | None = None) -> str:
+        """A hash of everything that shapes the tracks: the model's bytes, not its path, and
+        those of the ReID model giving the embeddings (``reid_sha256``), if any."""
         detector = {
             key: value
             for key, value in self.detector.to_dict().items()
@@ -117,6 +118,8 @@ class PipelineConfig:
             "vid_stride": self.vid_stride,
             "scale_at": self.scale_at,
         }
+        if reid_sha256 is not None:
+            shaping["reid_sha256"] = reid_sha256
         if self.save_detections:  # a rerun must write the detections files a run lacks
             shaping["save_detections"] = True
         encoded = json.dumps(shaping, sort_keys=True).encode()

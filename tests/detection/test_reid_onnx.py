@@ -15,6 +15,7 @@ import pytest
 
 from tracklake.detection import ModelError, load_detector
 from tracklake.detection.preflight import check_model
+from tracklake.hashing import file_sha256
 
 pytestmark = pytest.mark.slow
 
@@ -81,6 +82,8 @@ def test_ultralytics_reads_a_classification_export_as_class_probabilities(
 def test_the_preflight_accepts_the_export(reid_exports, yolov8n_config):
     facts = check_model(replace(yolov8n_config, embeddings=reid_exports["static"]))
     assert facts.task == "detect"
+    assert facts.reid_sha256 == file_sha256(reid_exports["static"])  # in the run's fingerprint
+    assert check_model(replace(yolov8n_config, embeddings="auto")).reid_sha256 is None
 
 
 def test_a_detection_export_is_no_reid_model(yolov8n_config, tmp_path):

@@ -33,12 +33,15 @@ class ModelFacts:
         sha256: hex sha256 of the file.
         task: ``detect``, ``segment`` or ``pose``.
         class_names: class id -> name.
+        reid_sha256: hex sha256 of the ReID model file that gives the embeddings; None
+            without one (no appearance, or ``auto``).
     """
 
     path: str
     sha256: str
     task: str
     class_names: dict[int, str]
+    reid_sha256: str | None = None
 
 
 def check_model(config: DetectorConfig, *, check_device: bool = True) -> ModelFacts:
@@ -91,7 +94,12 @@ def _facts(
     cpu = torch.device("cpu")
     loaded = load_model(path, device=cpu, half=False, unsafe_load_pickle=unsafe_load_pickle)
     load_appearance(embeddings, loaded, path, cpu, unsafe_load_pickle=unsafe_load_pickle)
-    return ModelFacts(str(path.resolve()), file_sha256(path), loaded.task, loaded.class_names)
+    reid_sha256 = None
+    if embeddings not in (None, "auto"):
+        reid_sha256 = file_sha256(resolve_weights(embeddings))
+    return ModelFacts(
+        str(path.resolve()), file_sha256(path), loaded.task, loaded.class_names, reid_sha256
+    )
 
 
 def main(argument: str) -> None:

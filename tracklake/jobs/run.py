@@ -141,7 +141,7 @@ def run_job(
         checked = checker.submit(check_run, out_dir, pipeline, job)
         order = longest_first(refs)
         pipeline, model = checked.result()
-    fingerprint = pipeline.fingerprint(model.sha256)
+    fingerprint = pipeline.fingerprint(model.sha256, model.reid_sha256)
     prepare_out_dir(out_dir, job.overwrite)
     write_run_json(out_dir, {**(run_configuration or {}), "pipeline": pipeline.to_dict()})
 
