@@ -93,10 +93,8 @@ def _facts(
         select_device(device)
     cpu = torch.device("cpu")
     loaded = load_model(path, device=cpu, half=False, unsafe_load_pickle=unsafe_load_pickle)
-    load_appearance(embeddings, loaded, path, cpu, unsafe_load_pickle=unsafe_load_pickle)
-    reid_sha256 = None
-    if embeddings not in (None, "auto"):
-        reid_sha256 = file_sha256(resolve_weights(embeddings))
+    _, reid = load_appearance(embeddings, loaded, path, cpu, unsafe_load_pickle=unsafe_load_pickle)
+    reid_sha256 = None if reid is None else file_sha256(reid.path)
     return ModelFacts(
         str(path.resolve()), file_sha256(path), loaded.task, loaded.class_names, reid_sha256
     )

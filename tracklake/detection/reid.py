@@ -41,12 +41,18 @@ class CropEncoder:
             ``(B, D)`` embeddings.
 
     Attributes:
+        path: the ReID model's file.
         imgsz: the side of the square crops the network takes.
     """
 
     def __init__(
-        self, embed: Callable[[torch.Tensor], torch.Tensor], imgsz: int, device: torch.device
+        self,
+        path: Path,
+        embed: Callable[[torch.Tensor], torch.Tensor],
+        imgsz: int,
+        device: torch.device,
     ) -> None:
+        self.path = path
         self._embed = embed
         self._device = device
         self.imgsz = imgsz
@@ -63,7 +69,7 @@ class CropEncoder:
         suffix = path.suffix.lower()
         if suffix == ".onnx":
             network, imgsz = load_onnx_reid(path)
-            return cls(network, imgsz, torch.device("cpu"))
+            return cls(path, network, imgsz, torch.device("cpu"))
         if suffix != ".pt":
             raise ModelError(
                 f"{path}: unsupported ReID model format {suffix or '(no suffix)'!r}; tracklake "
@@ -76,7 +82,8 @@ class CropEncoder:
         if not isinstance(saved, torch.nn.Module) or not hasattr(saved, "fuse"):
             raise ModelError(f"{path} is not an Ultralytics checkpoint: it holds no YOLO model")
         imgsz = (checkpoint.get("train_args") or {}).get("imgsz", DEFAULT_IMGSZ)
-        return cls(_pooled_embedding(prepare_network(saved).to(device)), int(imgsz), device)
+        network = prepare_network(saved).to(device)
+        return cls(path, _pooled_embedding(network), int(imgsz), device)
 
     def add_embeddings(
         self, frames: np.ndarray, detections: list[Detections], frame_size: tuple[int, int]

@@ -112,14 +112,8 @@ class DetectionFileWriter(ParquetFileWriter):
         if self._warps is not None:
             if camera_warp is None:
                 raise ValueError(f"{self.path}: frame {frame} has no camera-motion warp")
-            self._warps.append_table(
-                pa.table(
-                    {
-                        "frame": pa.array([frame], pa.int32()),
-                        "warp": pa.array([np.ravel(camera_warp)], CAMERA_MOTION_SCHEMA[1].type),
-                    }
-                )
-            )
+            row = {"frame": [frame], "warp": [np.ravel(camera_warp)]}
+            self._warps.append_table(pa.table(row, schema=CAMERA_MOTION_SCHEMA))
         if not len(detections):
             return
         table = frame_table(

@@ -193,7 +193,9 @@ def _track_decoded(
         )
         saved = _detections_writer(
             ref, config, decoder.info, detector.class_names, out_dir, footer,
-            camera_motion=config.tracker.gmc_method if tracker.needs_frame else None,
+            camera_motion=(
+                config.tracker.gmc_method if config.tracker.compensates_camera_motion else None
+            ),
         )  # fmt: skip
         if saved is not None:
             files.enter_context(saved)

@@ -134,7 +134,8 @@ class TrackerConfig:
         with_reid: BoT-SORT: match on appearance embeddings too.
         model: BoT-SORT's ReID model, which gives the detections their embeddings
             (``DetectorConfig.embeddings``): ``auto``, the detector's own feature maps, or a
-            ReID model run on the detections' crops (a ``.pt`` checkpoint).
+            ReID model run on the detections' crops (a ``.pt`` checkpoint or its ``.onnx``
+            export).
         delta_t: OC-SORT: frames back over which a track's direction is measured.
         inertia: OC-SORT: weight of the direction-consistency cost.
         use_byte: OC-SORT: run ByteTrack's second association on low-score detections.

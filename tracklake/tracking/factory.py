@@ -71,7 +71,7 @@ def _camera_motion(
     config: TrackerConfig, frame_size: tuple[int, int] | None, camera_warps: np.ndarray | None
 ) -> CameraMotionSource | None:
     """Where a compensating tracker gets the camera's motion; None with ``gmc_method: none``."""
-    if config.gmc_method == "none":
+    if not config.compensates_camera_motion:
         return None
     if camera_warps is not None:
         return SavedCameraMotion(camera_warps)
