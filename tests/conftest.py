@@ -8,6 +8,61 @@ import numpy as np
 import pytest
 from testkit import MOT15_SEQUENCES, SHARED_DIR, ffmpeg, link_sequence
 
+# Fixtures that take from seconds to minutes to build: a tracked run, Ultralytics' answers on
+# every TUD frame, model exports, a Ray cluster. `make test` spreads the tests over xdist
+# workers, and each worker builds its own copy of a session or module fixture; so the tests
+# that share one of these (directly or through another fixture) form one xdist_group, and
+# `--dist loadgroup` runs each group on one worker. The others go wherever a worker is free.
+EXPENSIVE_SESSION_FIXTURES = {
+    "mot15_run",
+    "tud_frames",
+    "tud_reference",
+    "tud_detections",
+    "reid_checkpoint",
+}
+EXPENSIVE_MODULE_FIXTURES = {
+    "shared_run", "appearance_run", "campus_run", "readme_run", "run", "two_node_cluster",
+    "exports", "reid_exports", "long_1080p_video", "detections", "sequence",
+    "zeros_in_the_middle", "image_dataset", "frames", "batch_of_32", "bucket", "s3_run",
+}  # fmt: skip
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with the xdist_group of the expensive fixtures it uses (see above)."""
+    parent: dict[str, str] = {}
+
+    def root(group: str) -> str:
+        while parent.setdefault(group, group) != group:
+            group = parent[group]
+        return group
+
+    groups_of = {}
+    for item in items:
+        scopes = _fixture_scopes(item)
+        groups = [
+            f"fixture:{name}"
+            for name in sorted(EXPENSIVE_SESSION_FIXTURES)
+            if scopes.get(name) == "session"
+        ]
+        if any(scopes.get(name) == "module" for name in EXPENSIVE_MODULE_FIXTURES):
+            groups.append(f"module:{item.nodeid.split('::')[0]}")
+        for group in groups[1:]:
+            parent[root(group)] = root(groups[0])
+        groups_of[item] = groups
+    for item, groups in groups_of.items():
+        if groups:
+            item.add_marker(pytest.mark.xdist_group(root(groups[0])))
+
+
+def _fixture_scopes(item: pytest.Item) -> dict[str, str]:
+    """``{fixture name: scope}`` of the fixtures ``item`` uses, directly or not; the names a
+    test is parametrized by show up with scope ``function``."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return {}
+    return {name: defs[-1].scope for name, defs in info.name2fixturedefs.items() if defs}
+
 
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:

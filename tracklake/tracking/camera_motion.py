@@ -154,9 +154,10 @@ class CameraMotion:
     def _flow(self, previous: dict[str, Any], gray: np.ndarray) -> np.ndarray:
         if previous["corners"] is None:
             return np.eye(2, 3)
-        moved, status, _ = self._cv2.calcOpticalFlowPyrLK(  # type: ignore[call-overload]
-            previous["image"], gray, previous["corners"], None
-        )  # OpenCV's stubs lack nextPts=None: OpenCV allocates the output points
+        # nextPts=None lets OpenCV allocate the output points; the stubs of opencv 4.x reject
+        # None there and those of 5.x accept it, so the call goes through an untyped name.
+        optical_flow: Any = self._cv2.calcOpticalFlowPyrLK
+        moved, status, _ = optical_flow(previous["image"], gray, previous["corners"], None)
         good = status.ravel().astype(bool)
         return self._fit(previous["corners"][good], moved[good])
 
