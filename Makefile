@@ -29,8 +29,8 @@ PYTEST_ALL := -n 2 --dist loadgroup --durations 15
 # ruff, its formatting, and mypy over the modules named in pyproject.toml's [tool.mypy], with
 # the tools of the environment $(1)
 define LINT
-	$(1)/ruff check tracklake tests bench
-	$(1)/ruff format --check tracklake tests bench
+	$(1)/ruff check tracklake tests bench .ci
+	$(1)/ruff format --check tracklake tests bench .ci
 	$(1)/mypy
 endef
 
