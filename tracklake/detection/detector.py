@@ -13,9 +13,9 @@ import numpy as np
 import torch
 
 from tracklake.detection.appearance import DetectorFeatures
+from tracklake.detection.appearance_source import load_appearance
 from tracklake.detection.config import DetectorConfig, default_batch
 from tracklake.detection.devices import select_device
-from tracklake.detection.errors import ModelError
 from tracklake.detection.letterbox import Letterbox
 from tracklake.detection.masks import encode_rle, frame_masks
 from tracklake.detection.models import LoadedModel, load_model
@@ -24,7 +24,6 @@ from tracklake.detection.reid import CropEncoder
 from tracklake.detection.upload import FrameUploader
 from tracklake.detection.weights import resolve_weights
 from tracklake.hashing import file_sha256
-from tracklake.messages import first_line
 from tracklake.types import Detections
 
 log = logging.getLogger(__name__)
@@ -61,32 +60,6 @@ def load_detector(config: DetectorConfig, torch_threads: int | None = None) -> D
         config.embeddings, model, path, device, unsafe_load_pickle=config.unsafe_load_pickle
     )
     return detector
-
-
-def load_appearance(
-    embeddings: str | None,
-    model: LoadedModel,
-    path: Path,
-    device: torch.device,
-    *,
-    unsafe_load_pickle: bool,
-) -> tuple[DetectorFeatures | None, CropEncoder | None]:
-    """What computes the embeddings ``DetectorConfig.embeddings`` names, for the detector
-    ``model`` loaded from ``path``: ``(features, None)`` for ``auto``, ``(None, encoder)``
-    for a ReID model (resolved as the detector's model is), ``(None, None)`` for ``None``.
-
-    Raises:
-        ModelError: ``auto`` with a detector that has no feature maps to give, or a ReID
-            model that cannot be found, read or used; one line naming the file.
-    """
-    if embeddings is None:
-        return None, None
-    if embeddings == "auto":
-        return DetectorFeatures(model, str(path)), None
-    try:
-        return None, CropEncoder.load(resolve_weights(embeddings), device, unsafe_load_pickle)
-    except ModelError as error:
-        raise ModelError(f"the tracker's ReID model: {first_line(error)}") from None
 
 
 class Detector:

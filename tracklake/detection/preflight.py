@@ -82,7 +82,7 @@ def _facts(
 ) -> ModelFacts:
     import torch
 
-    from tracklake.detection.detector import load_appearance
+    from tracklake.detection.appearance_source import load_appearance
     from tracklake.detection.devices import select_device
     from tracklake.detection.models import load_model
     from tracklake.detection.weights import resolve_weights
