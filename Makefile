@@ -53,15 +53,17 @@ endef
 
 # The locked packages. A changed lock builds .venv anew, so that nothing of an earlier lock
 # stays in it. pip installs the lock's uv (its own lines of the lock, hashes included), and uv
-# the rest: 1 minute here, against pip's 5 over torch's 5.5 GB of wheels. uv does not read
-# pip's configuration, so it is handed the indexes and find-links pip is configured with (this
-# machine keeps torch's wheels on its disk); with hashes pinned, any of them may serve a file.
+# the rest: about 1 minute here, against pip's 5 over torch's 5.5 GB of wheels. uv does not
+# read pip's configuration, so it is handed the indexes and find-links pip is configured with
+# (this machine keeps torch's wheels on its disk); with hashes pinned, any of them may serve a
+# file. It compiles the bytecode as pip does: where PYTHONDONTWRITEBYTECODE is set (CI), a
+# process would otherwise compile every module it imports, each time (a Ray worker: 5 s).
 $(VENV)/.locked: $(LOCK)
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	awk '/^uv==/ {p = 1} p {print} p && !/\\$$/ {exit}' $(LOCK) > $(VENV)/uv.lock.txt
 	$(BIN)/pip install --quiet --require-hashes -r $(VENV)/uv.lock.txt
-	$(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes \
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes --compile-bytecode \
 	  --index-strategy unsafe-best-match $(call PIP_SOURCES,$(BIN)/pip) -r $(LOCK)
 	touch $@
 
