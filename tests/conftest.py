@@ -19,9 +19,10 @@ EXPENSIVE_SESSION_FIXTURES = {
     "tud_reference",
     "tud_detections",
     "reid_checkpoint",
+    "appearance_run",
 }
 EXPENSIVE_MODULE_FIXTURES = {
-    "shared_run", "appearance_run", "campus_run", "readme_run", "run", "two_node_cluster",
+    "shared_run", "campus_run", "readme_run", "run", "two_node_cluster",
     "exports", "reid_exports", "long_1080p_video", "detections", "sequence",
     "zeros_in_the_middle", "image_dataset", "frames", "batch_of_32", "bucket", "s3_run",
 }  # fmt: skip

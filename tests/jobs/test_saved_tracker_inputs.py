@@ -12,7 +12,6 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 from cli_runs import tracklake
-from testkit import link_sequence
 
 from tracklake.io.detection_store import (
     camera_motion_path,
@@ -21,43 +20,6 @@ from tracklake.io.detection_store import (
 )
 
 pytestmark = pytest.mark.slow
-
-APPEARANCE_TRACKERS = {
-    "botsort": "tracker_type: botsort\nwith_reid: true\n",  # gmc_method: sparseOptFlow
-    "tracktrack": "tracker_type: tracktrack\nwith_reid: true\n",  # gmc_method: sparseOptFlow
-    "deepocsort": "tracker_type: deepocsort\nwith_reid: true\n",  # gmc_method: none
-}
-
-
-@pytest.fixture(scope="module")
-def trackers(tmp_path_factory) -> dict[str, str]:
-    folder = tmp_path_factory.mktemp("trackers")
-    for name, text in APPEARANCE_TRACKERS.items():
-        (folder / f"{name}-reid.yaml").write_text(text)
-    (folder / "botsort-orb.yaml").write_text("tracker_type: botsort\ngmc_method: orb\n")
-    (folder / "botsort-other-reid.yaml").write_text(
-        "tracker_type: botsort\nwith_reid: true\nmodel: reid-cls.pt\n"
-    )
-    return {path.stem: str(path) for path in folder.glob("*.yaml")}
-
-
-@pytest.fixture(scope="module")
-def campus(tmp_path_factory, shared_dir):
-    """TUD-Campus as a one-sequence MOTChallenge dataset."""
-    root = tmp_path_factory.mktemp("campus")
-    link_sequence(root, shared_dir, "TUD-Campus")
-    return root
-
-
-@pytest.fixture(scope="module")
-def appearance_run(tmp_path_factory, campus, trackers, yolov8n_weights):
-    """``track --save-detections`` of TUD-Campus with BoT-SORT, appearance and GMC on."""
-    out = tmp_path_factory.mktemp("appearance-run") / "out"
-    result = tracklake("track", str(campus), "-o", str(out), "--model", str(yolov8n_weights),
-                       "--classes", "0", "--tracker", trackers["botsort-reid"], "--no-progress",
-                       "--save-detections")  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    return out
 
 
 def tracks_of(out, video_id="TUD-Campus"):
