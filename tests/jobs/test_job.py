@@ -53,6 +53,7 @@ def test_shared_videos_are_tracked(shared_run):
         "street-8frames-mpeg4": "ok",
     }
     assert "videos: 4 (4 ok, 0 partial, 0 failed, 0 skipped)" in result.stderr
+    assert "Token authentication" not in result.stderr  # Ray's banner, meaningless here
     people = dict(
         duckdb.sql(
             f"SELECT video_id, count(DISTINCT track_id) FROM '{out}/tracks/*.parquet' "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import tempfile
@@ -18,6 +19,7 @@ from tracklake.jobs.watchdog import start_watchdog
 
 _OBJECT_STORE_BYTES = 512 << 20  # only summaries travel through it
 _LOOPBACK = "127.0.0.1"
+_TOKEN_SETUP_LOGGER = "ray._private.authentication.authentication_token_setup"
 
 # The watchdogs of the embedded Ray sessions this process started. Held for the life of the
 # process: the end of a watchdog's pipe, closed when this process ends, ends its session.
@@ -45,7 +47,7 @@ def _start_embedded_ray(options: dict[str, Any]) -> None:
     root = os.environ.get("RAY_TMPDIR", "/tmp")
     session_dir = Path(tempfile.mkdtemp(prefix="tracklake-ray-", dir=root))
     _WATCHDOGS.append(start_watchdog(session_dir))
-    with _loopback_only():
+    with _loopback_only(), _quiet_token_banner():
         ray.init(
             _node_ip_address=_LOOPBACK,
             _temp_dir=str(session_dir),
@@ -54,6 +56,21 @@ def _start_embedded_ray(options: dict[str, Any]) -> None:
             object_store_memory=_OBJECT_STORE_BYTES,
             **options,
         )
+
+
+@contextmanager
+def _quiet_token_banner() -> Iterator[None]:
+    """Without Ray's warning that token authentication is on, printed by every ``ray.init``
+    that starts a cluster while ``RAY_AUTH_MODE`` is unset: the embedded Ray is reachable
+    from this machine alone, and the banner tells its user nothing (that module logs no other
+    warning; its errors still show)."""
+    logger = logging.getLogger(_TOKEN_SETUP_LOGGER)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 @contextmanager
