@@ -20,9 +20,9 @@ LATEST := .venv-latest
 TORCH_PINS := torch==2.14.1 torchvision==0.29.1
 
 # The whole suite on 2 xdist workers (one a core), the tests sharing an expensive fixture on
-# one worker (tests/conftest.py); the 15 slowest are listed at the end, to keep the time
+# one worker (tests/conftest.py); the 20 slowest are listed at the end, to keep the time
 # budget in view.
-PYTEST_ALL := -n 2 --dist loadgroup --durations 15
+PYTEST_ALL := -n 2 --dist loadgroup --durations 20
 
 .PHONY: test check demo lint lock lock-upgrade test-latest clean
 
