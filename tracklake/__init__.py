@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from tracklake.versions import __version__
 
 __all__ = [
     "__version__", "evaluate", "export_mot", "info", "probe", "query", "render_sheet",

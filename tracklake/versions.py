@@ -5,6 +5,8 @@ from __future__ import annotations
 import platform
 from importlib import metadata
 
+__version__ = "0.1.0"  # tracklake's own (pyproject.toml reads it from here)
+
 RESULT_SHAPING_PACKAGES = (
     "tracklake",
     "numpy",

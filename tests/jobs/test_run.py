@@ -14,7 +14,8 @@ from tracklake.hashing import file_sha256
 from tracklake.io.footer import read_footer
 from tracklake.io.store import read_videos_table, tracks_path
 from tracklake.jobs.pipeline import track_video
-from tracklake.jobs.run import Work, run_job
+from tracklake.jobs.run import run_job
+from tracklake.jobs.work import Work
 from tracklake.tracking import load_tracker_config
 from tracklake.types import Detections, VideoRef, VideoStatus, VideoSummary
 

@@ -19,8 +19,8 @@ from typing import Any, NamedTuple
 
 import pyarrow.parquet as pq
 
-from tracklake import __version__
 from tracklake.types import VideoSummary
+from tracklake.versions import __version__
 
 SCHEMA_VERSION = "1"
 

@@ -14,7 +14,7 @@ import time
 from collections.abc import Hashable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import ray
 from ray.exceptions import (
@@ -31,7 +31,7 @@ from tracklake.jobs.dispatch import Dispatcher, WorkerDied, WorkerRestarting
 from tracklake.jobs.errors import JobError
 from tracklake.jobs.pipeline import track_video
 from tracklake.jobs.ray_session import start_ray
-from tracklake.jobs.run import OUT_FULL, Work
+from tracklake.jobs.work import OUT_FULL, Work
 from tracklake.jobs.worker_plan import WorkerPlan, plan_workers
 from tracklake.types import VideoRef, VideoSummary
 
@@ -86,7 +86,7 @@ class _RayWorkers:
 
     def result(self, task: Hashable, ref: VideoRef) -> VideoSummary:
         try:
-            return ray.get(task)
+            return ray.get(cast("ray.ObjectRef[VideoSummary]", task))
         except ActorUnavailableError:  # a RayActorError, but the video never ran
             raise WorkerRestarting from None
         except RayActorError as error:
@@ -125,7 +125,7 @@ def dispatch_on_ray(work: Work) -> dict[str, VideoSummary]:
         max_concurrency=plan.videos_at_once + 1,  # + 1 so describe() answers while busy
     )
     out_dir = str(work.out_dir.resolve())
-    workers = [
+    workers: list[Any] = [  # actor handles: Ray does not type their methods' .remote
         worker_class.remote(work.pipeline, out_dir, work.footer, plan)
         for _ in range(min(plan.workers, len(work.order.videos)))
     ]

@@ -31,10 +31,10 @@ from tracklake.io.track_summary import TRACK_SUMMARY_FILE, write_track_summary
 from tracklake.jobs.preflight import check_run
 from tracklake.jobs.progress import Progress
 from tracklake.jobs.resume import finished_summary, remove_stale_temp_files
-from tracklake.jobs.work_order import WorkOrder, longest_first
+from tracklake.jobs.work import OUT_FULL, Dispatch, Work
+from tracklake.jobs.work_order import longest_first
 from tracklake.types import VideoRef, VideoStatus, VideoSummary
 
-OUT_FULL = "no space left on OUT"
 FAIL_FAST_STOP = "the job stopped at the first failure (--fail-fast)"
 OUT_FULL_STOP = f"the job stopped: {OUT_FULL}"
 
@@ -55,36 +55,6 @@ class JobResult:
     @property
     def all_ok(self) -> bool:
         return all(s.status in (VideoStatus.OK, VideoStatus.SKIPPED) for s in self.summaries)
-
-
-@dataclass(frozen=True)
-class Work:
-    """The videos a dispatch function tracks, and everything it needs to track them.
-
-    Attributes:
-        order: the videos in the order to hand them out, and those that cannot be opened.
-        out_dir: the run's ``OUT``.
-        pipeline: how each video becomes tracks (its ``classes`` as the model's ids).
-        job: how the work is spread.
-        footer: the footer entries every tracks file of the run shares (model, fingerprint).
-        model_path: the model file, for messages.
-        stop_reason: after each finished video, why the job must stop now (``None``: go on);
-            the videos not yet started are then recorded as failed.
-        on_done: called with each summary as it arrives.
-    """
-
-    order: WorkOrder
-    out_dir: Path
-    pipeline: PipelineConfig
-    job: JobConfig
-    footer: Footer
-    model_path: Path
-    stop_reason: Callable[[VideoSummary], str | None]
-    on_done: Callable[[VideoSummary], None]
-
-
-# Tracks every video of a ``Work`` into its ``OUT``: video id -> summary, one per video.
-Dispatch = Callable[[Work], dict[str, VideoSummary]]
 
 
 def prepare_out_dir(out_dir: Path, overwrite: bool) -> None:
