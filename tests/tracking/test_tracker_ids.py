@@ -23,12 +23,18 @@ def assert_identical(a: list[Tracks], b: list[Tracks]) -> None:
         np.testing.assert_array_equal(x.boxes, y.boxes)
 
 
-@pytest.mark.slow  # about 8 s a tracker: kept out of `make check`
+# Frames of each video: enough for tracks to start, be lost and end (30 frames of buffer),
+# few enough for `make check`.
+INTERLEAVED_FRAMES = 150
+
+
 @pytest.mark.parametrize("tracker_type", TRACKER_TYPES)
 def test_interleaved_videos_track_as_each_alone(mot17_dir, tracker_type):
+    """Two trackers in one process, updated in turn (a worker tracking two videos at once),
+    give each video the tracks it gets alone."""
     config = TrackerConfig.of(tracker_type, gmc_method="none")
-    first = mot17_detections(mot17_dir / "MOT17-09")
-    second = mot17_detections(mot17_dir / "MOT17-02")[: len(first)]
+    first = mot17_detections(mot17_dir / "MOT17-09")[:INTERLEAVED_FRAMES]
+    second = mot17_detections(mot17_dir / "MOT17-02")[:INTERLEAVED_FRAMES]
     alone_first, alone_second = run_ours(config, first), run_ours(config, second)
     a, b = make_tracker(config, 30), make_tracker(config, 30)
     together = [(a.update(x), b.update(y)) for x, y in zip(first, second, strict=True)]
@@ -38,6 +44,8 @@ def test_interleaved_videos_track_as_each_alone(mot17_dir, tracker_type):
     for tracks in (alone_first, alone_second):
         ids = np.unique(np.concatenate([t.track_ids for t in tracks]))
         np.testing.assert_array_equal(ids, np.arange(1, len(ids) + 1))  # from 1, no gaps
+        last_seen = {int(i): frame for frame, t in enumerate(tracks) for i in t.track_ids}
+        assert min(last_seen.values()) < INTERLEAVED_FRAMES - 1 - 30  # one outlived its buffer
 
 
 @pytest.mark.slow

@@ -30,7 +30,7 @@ def main() -> None:
     MOTChallenge dataset folder (then eval scores the run and tune tunes a tracker to it).
 
     Every command is also a Python function with the same names and defaults:
-    tracklake.track(sources, output, conf=0.3, ...), tracklake.retrack, tracklake.evaluate,
+    tracklake.track(sources, output, classes="person", ...), tracklake.retrack, tracklake.evaluate,
     tracklake.tune, tracklake.query (a DuckDB relation) and tracklake.probe (README, "Python
     API").
     """

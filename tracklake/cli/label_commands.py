@@ -9,12 +9,14 @@ import click
 
 from tracklake import api
 from tracklake.cli.options import (
+    TRACKER_NAMES,
     address_option,
     api_option,
     gt_option,
     min_score_option,
     tracker_option,
 )
+from tracklake.eval.scores import TUNABLE_METRICS
 from tracklake.jobs.errors import JobError
 
 
@@ -73,11 +75,10 @@ def retrack(out: Path, output: Path, tracker: str, min_score: float | None) -> N
               type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="A run of track --save-detections over the dataset's sequences.")  # fmt: skip
 @api_option(api.tune, "tracker", "--tracker",
-            help="bytetrack, botsort, ocsort, deepocsort, fasttrack, tracktrack, an Ultralytics "
-            "tracker YAML, or 'all': every "
-            "tracker, each from its defaults.")  # fmt: skip
+            help=f"{TRACKER_NAMES}, an Ultralytics tracker YAML, or 'all': every tracker, "
+            "each from its defaults.")  # fmt: skip
 @api_option(api.tune, "metric", "--metric",
-            type=click.Choice(["HOTA", "DetA", "AssA", "MOTA", "IDF1"]),
+            type=click.Choice(TUNABLE_METRICS),
             help="The combined score to maximise.")  # fmt: skip
 @api_option(api.tune, "trials", "--trials", type=click.IntRange(1),
             help="Trials per tracker, its own settings first.")  # fmt: skip

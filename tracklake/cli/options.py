@@ -15,6 +15,9 @@ from typing import Any
 import click
 
 from tracklake.io.detection_store import DETECTIONS_FLOOR
+from tracklake.tracking.config import TRACKER_TYPES
+
+TRACKER_NAMES = ", ".join(TRACKER_TYPES)  # the trackers by name, for help texts
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
@@ -46,8 +49,7 @@ def api_option(
 def tracker_option(function: Callable[..., Any]) -> Decorator:
     return api_option(
         function, "tracker", "--tracker",
-        help="bytetrack, botsort, ocsort, deepocsort, fasttrack, tracktrack, or an Ultralytics "
-        "tracker YAML.",
+        help=f"{TRACKER_NAMES}, or an Ultralytics tracker YAML.",
     )  # fmt: skip
 
 

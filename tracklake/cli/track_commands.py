@@ -12,6 +12,8 @@ import click
 from tracklake import api
 from tracklake.cli.options import address_option, api_option, apply_all, tracker_option
 from tracklake.config import SCALE_AT
+from tracklake.detection.config import default_batch
+from tracklake.io.detection_store import DETECTIONS_FLOOR
 from tracklake.io.store import is_disk_full
 from tracklake.jobs.errors import JobError
 
@@ -69,8 +71,8 @@ detector_options = apply_all(
         track_option("max_det", "--max-det", type=click.IntRange(1),
                      help="Most detections per frame."),
         track_option("batch", "--batch", type=click.IntRange(1),
-                     help="Frames per forward pass. Default: 64 on a GPU, 4 on a CPU "
-                     "(batching does not pay on a CPU)."),
+                     help=f"Frames per forward pass. Default: {default_batch('cuda')} on a GPU, "
+                     f"{default_batch('cpu')} on a CPU (batching does not pay on a CPU)."),
         track_option("half", "--half/--no-half", help="float16 inference on a GPU."),
         track_option("device", "--device", help="auto (first GPU, else CPU), cpu, cuda, cuda:N."),
     ]
@@ -134,7 +136,8 @@ class RunError(click.ClickException):
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
               help="Output folder: tracks/, videos.parquet, run.json.")  # fmt: skip
 @track_option("save_detections", "--save-detections", is_flag=True,
-              help="Also write every frame's detections, down to a score of 0.05, to "
+              help="Also write every frame's detections, down to a score of "
+              f"{DETECTIONS_FLOOR}, to "
               "OUT/detections/<video>.parquet, for retrack and tune, with their appearance "
               "embeddings when the tracker uses them (with_reid) and each frame's camera "
               "motion when it compensates it (gmc_method). The tracks do not change.")  # fmt: skip

@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 
 from tracklake.detection.errors import ModelError
-from tracklake.detection.models import LoadedModel
+from tracklake.detection.models import LoadedModel, UltralyticsNetwork
 
 
 class DetectorFeatures:
@@ -35,7 +35,8 @@ class DetectorFeatures:
     def __init__(self, model: LoadedModel, path: str) -> None:
         from ultralytics.nn.modules.head import Detect  # a .pt model was loaded: it is installed
 
-        head = model.network.model[-1] if model.format == "pt" else None
+        network: UltralyticsNetwork = model.network  # a .pt model's, when format is "pt"
+        head = network.model[-1] if model.format == "pt" else None
         if not isinstance(head, Detect) or model.end2end:
             raise ModelError(
                 f"{path}: with_reid's model 'auto' takes embeddings from the feature maps of a "

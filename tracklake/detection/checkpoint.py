@@ -20,6 +20,7 @@ import io
 import pickle
 import pkgutil
 import zipfile
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from types import ModuleType
@@ -53,7 +54,8 @@ class _RebuildOnly:
     def __init__(self, cls: type) -> None:
         self.cls = cls
         # NEWOBJ creates objects as ``allowed.__new__(allowed, *args)``.
-        self.__new__ = lambda _allowed, *args: cls.__new__(cls, *args)
+        # (an instance's own __new__, which NEWOBJ looks up on the object it is given)
+        self.__new__ = lambda _allowed, *args: cls.__new__(cls, *args)  # type: ignore[method-assign]
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         raise _Refused(f"{_pickled_name(self.cls)}(...)")
@@ -147,9 +149,12 @@ def allowed_globals() -> dict[str, Any]:
     return allowed
 
 
-def _registered(needed: set[str], allowed: dict[str, Any]) -> list[tuple[Any, str]]:
+def _registered(
+    needed: set[str], allowed: dict[str, Any]
+) -> list[Callable[..., Any] | tuple[Callable[..., Any], str]]:
     """The allow-list entries a file that names ``needed`` gets: only those (torch rebuilds its
     lookup table from every entry at each step, so a long list slows every load)."""
+    entries: list[Callable[..., Any] | tuple[Callable[..., Any], str]]
     entries = [(allowed[name], name) for name in needed]
     if "numpy.dtype" in needed:
         # A dtype's state is set on an instance of its own class (``Float64DType``, ...).

@@ -80,7 +80,7 @@ class DetectorConfig:
         """
         if self.classes is None:
             return None
-        ids = {name: class_id for class_id, name in class_names.items()}
+        ids: dict[int | str, int] = {name: class_id for class_id, name in class_names.items()}
         ids.update({class_id: class_id for class_id in class_names})
         unknown = [str(c) for c in self.classes if c not in ids]
         if unknown:

@@ -6,7 +6,6 @@ import logging
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -53,7 +52,6 @@ def load_detector(config: DetectorConfig, torch_threads: int | None = None) -> D
         # for weights laid out channels-last like the input (``Letterbox.apply``).
         torch.backends.cudnn.benchmark = True
         model.network.to(memory_format=torch.channels_last)
-    config = replace(config, classes=config.class_ids(model.class_names))
     dtype = torch.float16 if half else torch.float32
     detector = Detector(model, config, path, device, dtype)
     detector.features, detector.crop_encoder = load_appearance(
@@ -93,14 +91,13 @@ class Detector:
         self._model = model
         self.features: DetectorFeatures | None = None
         self.crop_encoder: CropEncoder | None = None
-        self._config = config
         self._device = device
         self._dtype = dtype
         self._upload = FrameUploader(device)
         self._nms = NmsSettings(
             conf=config.conf,
             iou=config.iou,
-            classes=config.classes,
+            classes=config.class_ids(model.class_names),
             max_det=config.max_det,
             agnostic=config.agnostic_nms,
         )
@@ -166,10 +163,10 @@ class Detector:
                     f"frame {index}: expected a uint8 (H, W, 3) RGB array, "
                     f"got {frame.dtype} {frame.shape}"
                 )
-            original = frame.shape[:2] if frame_sizes is None else tuple(frame_sizes[index])
-            groups[frame.shape, original].append(index)
+            height, width = frame.shape[:2] if frame_sizes is None else frame_sizes[index]
+            groups[frame.shape, (int(height), int(width))].append(index)
 
-        results: list[Detections | None] = [None] * len(frames)
+        found: dict[int, Detections] = {}
         for (_, original), indices in groups.items():
             letterbox = self.letterbox(original)
             for start in range(0, len(indices), self.batch):
@@ -178,8 +175,8 @@ class Detector:
                 for index, detections in zip(
                     chunk, self._detect_batch(batch, letterbox), strict=True
                 ):
-                    results[index] = detections
-        return results
+                    found[index] = detections
+        return [found[index] for index in range(len(frames))]
 
     @torch.inference_mode()
     def _detect_batch(self, frames: np.ndarray, letterbox: Letterbox) -> list[Detections]:
@@ -226,8 +223,8 @@ class Detector:
             extras["masks_rle"] = encode_rle(masks)
         if embedding_size:
             extras["embeddings"] = embeddings.cpu().numpy()
-        rows = rows.cpu().numpy()
-        return Detections(rows[:, :4], rows[:, 4], rows[:, 5], extras)
+        values = rows.cpu().numpy()
+        return Detections(values[:, :4], values[:, 4], values[:, 5], extras)
 
 
 def _gather(frames: Sequence[np.ndarray] | np.ndarray, indices: list[int]) -> np.ndarray:

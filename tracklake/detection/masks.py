@@ -77,8 +77,8 @@ def encode_rle(masks: torch.Tensor) -> np.ndarray:
     flat = masks.transpose(1, 2).reshape(count, -1)  # column-major pixel order
     size = flat.shape[1]
     # Runs end where a pixel differs from the next one; only those positions leave the device.
-    mask_index, position = (flat[:, 1:] != flat[:, :-1]).nonzero(as_tuple=True)
-    mask_index, position = mask_index.cpu().numpy(), position.cpu().numpy() + 1
+    changed_masks, changed_pixels = (flat[:, 1:] != flat[:, :-1]).nonzero(as_tuple=True)
+    mask_index, position = changed_masks.cpu().numpy(), changed_pixels.cpu().numpy() + 1
     starts_inside = flat[:, 0].cpu().numpy()
     bounds = np.searchsorted(mask_index, np.arange(count + 1))
     encodings = np.empty(count, dtype=object)

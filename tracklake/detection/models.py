@@ -24,6 +24,12 @@ from tracklake.detection.onnx_model import load_onnx
 TASKS = ("detect", "segment", "pose")
 
 
+# An Ultralytics model (``DetectionModel`` and its kin) as loaded from a checkpoint: a torch
+# ``Module`` whose own attributes (``model``, ``names``, ``stride``, ``fuse``, ``predict``)
+# torch's typing cannot see, its ``__getattr__`` being typed ``Tensor | Module``.
+UltralyticsNetwork = Any
+
+
 @dataclass(frozen=True)
 class LoadedModel:
     """A YOLO network on its device, with the facts needed to feed it and read its output.
@@ -42,7 +48,7 @@ class LoadedModel:
             stride-multiple shape works (then frames are letterboxed to minimal padding).
     """
 
-    network: torch.nn.Module
+    network: UltralyticsNetwork | torch.nn.Module
     format: str
     task: str
     class_names: dict[int, str]
@@ -150,7 +156,7 @@ def _class_names(names: dict | list) -> dict[int, str]:
     return {int(k): str(v) for k, v in pairs}
 
 
-def prepare_network(model: torch.nn.Module) -> torch.nn.Module:
+def prepare_network(model: UltralyticsNetwork) -> UltralyticsNetwork:
     """A saved model as ``YOLO(path)`` runs it: float32, Conv+BN fused, eval mode, no grads."""
     model = model.float()
     if not hasattr(model, "stride"):

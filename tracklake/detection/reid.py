@@ -25,7 +25,7 @@ from PIL import Image
 
 from tracklake.detection.checkpoint import load_checkpoint
 from tracklake.detection.errors import ModelError
-from tracklake.detection.models import prepare_network
+from tracklake.detection.models import UltralyticsNetwork, prepare_network
 from tracklake.detection.reid_onnx import load_onnx_reid
 from tracklake.types import Detections
 
@@ -143,7 +143,7 @@ class CropEncoder:
         return torch.from_numpy(square.copy()).permute(2, 0, 1).float() / 255
 
 
-def _pooled_embedding(network: torch.nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
+def _pooled_embedding(network: UltralyticsNetwork) -> Callable[[torch.Tensor], torch.Tensor]:
     """``network``'s embedding as ``YOLO.embed`` takes it: the second-to-last layer's output
     averaged over space, ``(B, D)``."""
     layer = len(network.model) - 2

@@ -32,6 +32,8 @@ _PERCENT = {
     "MOTA": ("CLEAR", "MOTA"),
     "IDF1": ("Identity", "IDF1"),
 }
+# The combined scores ``tune`` can maximise: the percentages.
+TUNABLE_METRICS = tuple(_PERCENT)
 _COUNTS = {
     "IDSW": ("CLEAR", "IDSW"),
     "FP": ("CLEAR", "CLR_FP"),
@@ -67,7 +69,7 @@ def _link_layout(root: Path, sequences: Sequence[MotSequence], results: Mapping[
 
 
 def _row(sequence: str, benchmark: str, result: Mapping[str, Mapping]) -> dict:
-    row = {"sequence": sequence, "benchmark": benchmark}
+    row: dict[str, str | float] = {"sequence": sequence, "benchmark": benchmark}
     for column, (metric, field) in _PERCENT.items():
         row[column] = 100.0 * float(np.mean(result[metric][field]))
     for column, (metric, field) in _COUNTS.items():

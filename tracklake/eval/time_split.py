@@ -37,7 +37,7 @@ def _write_rows(path: Path, rows: np.ndarray) -> None:
     np.savetxt(path, rows, fmt="%.10g", delimiter=",")
 
 
-def _result_rows(path: Path) -> np.ndarray:
+def _result_rows(path: str | Path) -> np.ndarray:
     """A result file's rows; ``(0, 10)`` for an empty file (no tracks)."""
     if Path(path).stat().st_size == 0:
         return np.zeros((0, 10))

@@ -12,11 +12,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 import numpy as np
 
 from tracklake.jobs.pipeline import FrameDetector
 from tracklake.types import Detections
+
+Detector = TypeVar("Detector", bound=FrameDetector)
 
 
 @dataclass
@@ -28,7 +31,7 @@ class _Request:
     error: BaseException | None = None
 
 
-class SharedBatcher:
+class SharedBatcher(Generic[Detector]):
     """A ``FrameDetector`` that merges concurrent callers' frames into shared forward passes.
 
     Args:
@@ -38,7 +41,7 @@ class SharedBatcher:
             when the batch is not yet full.
     """
 
-    def __init__(self, detector: FrameDetector, batch: int, gather_s: float = 0.005):
+    def __init__(self, detector: Detector, batch: int, gather_s: float = 0.005):
         self.detector = detector
         self.batch = batch
         self.gather_s = gather_s
@@ -89,7 +92,8 @@ class SharedBatcher:
 
     def _take_batch(self) -> list[_Request]:
         """Requests from the front of the queue, whole, up to ``batch`` frames (at least one)."""
-        taken, frames = [], 0
+        taken: list[_Request] = []
+        frames = 0
         while self._pending and (not taken or frames + len(self._pending[0].frames) <= self.batch):
             request = self._pending.pop(0)
             taken.append(request)

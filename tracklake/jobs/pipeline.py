@@ -41,7 +41,10 @@ _PREFETCH_BATCHES = 2
 class FrameDetector(Protocol):
     """What the pipeline needs of a detector (``tracklake.detection.Detector`` is one)."""
 
-    class_names: Mapping[int, str]
+    @property
+    def class_names(self) -> Mapping[int, str]:
+        """Class id -> name."""
+        ...
 
     def input_frame_size(self, frame_size: tuple[int, int]) -> tuple[int, int]:
         """The ``(h, w)`` the detector scales an ``(H, W)`` frame to; the pipeline decodes

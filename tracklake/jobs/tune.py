@@ -25,7 +25,7 @@ import numpy as np
 import pyarrow as pa
 
 from tracklake.eval.run_eval import score_run
-from tracklake.eval.scores import COMBINED
+from tracklake.eval.scores import COMBINED, TUNABLE_METRICS
 from tracklake.io.detection_store import SavedDetections
 from tracklake.jobs.retrack import check_conf, check_retrackable, retrack_video
 from tracklake.jobs.tune_cv import CrossValidation, cross_validate
@@ -33,7 +33,6 @@ from tracklake.jobs.tune_space import draw_trials, searched_keys
 from tracklake.tracking import TrackerConfig, load_tracker_config
 from tracklake.tracking.config import TRACKER_TYPES
 
-TUNABLE_METRICS = ("HOTA", "DetA", "AssA", "MOTA", "IDF1")
 SCORE_COLUMNS = (*TUNABLE_METRICS, "IDSW")
 # Folds a dataset of one sequence is cut into, in time.
 TIME_PARTS = 3
@@ -148,11 +147,13 @@ def _run_trials(
             run_config=tune.RunConfig(storage_path=storage, name="tune", verbose=0),
         ).fit()
         scores: list[dict[str, float]] = [{} for _ in configs]
-        for result in grid:
+        for index in range(len(grid)):  # a ResultGrid is indexed; it is not typed iterable
+            result = grid[index]
             if result.error is not None:
                 cause = result.error if isinstance(result.error, BaseException) else None
                 raise RuntimeError(f"a tuning trial failed: {result.error}") from cause
-            scores[result.config["trial"]] = dict(result.metrics)
+            config, metrics = result.config or {}, result.metrics or {}
+            scores[config["trial"]] = dict(metrics)
     return scores
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -105,8 +106,10 @@ def draw_trials(base: TrackerConfig, trials: int, seed: int) -> list[TrackerConf
         raise ValueError(f"trials must be >= 1, got {trials}")
     rng = np.random.default_rng(seed)
     keys = searched_keys(base)
-    drawn = [
-        dataclasses.replace(base, **{key: KEY_RANGES[key].draw(rng) for key in keys})
-        for _ in range(trials - 1)
-    ]
+    drawn = [dataclasses.replace(base, **_draw(keys, rng)) for _ in range(trials - 1)]
     return [base, *drawn]
+
+
+def _draw(keys: tuple[str, ...], rng: np.random.Generator) -> dict[str, Any]:
+    """A value for each of ``keys`` drawn from its range: the changes of one trial."""
+    return {key: KEY_RANGES[key].draw(rng) for key in keys}

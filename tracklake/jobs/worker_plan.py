@@ -16,12 +16,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from tracklake.config import JobConfig, PipelineConfig
 from tracklake.detection.config import default_batch
 from tracklake.jobs.batching import SharedBatcher
 from tracklake.jobs.errors import JobError
 from tracklake.jobs.memory import map_large_allocations
+
+if TYPE_CHECKING:
+    from tracklake.detection import Detector
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,9 @@ class WorkerPlan:
             frames_per_request=self.frames_per_request,
         )
 
-    def load_worker(self, pipeline: PipelineConfig) -> tuple[SharedBatcher, PipelineConfig]:
+    def load_worker(
+        self, pipeline: PipelineConfig
+    ) -> tuple[SharedBatcher[Detector], PipelineConfig]:
         """What one worker process holds, set up in the process that will use it (a Ray
         actor, or a plain process in ``bench/gpu_throughput.py``): the model behind a
         batcher its open videos share, and the pipeline each video runs.
