@@ -25,8 +25,8 @@ from tracklake.cli import main
 from tracklake.config import JobConfig, PipelineConfig
 from tracklake.detection.config import DetectorConfig
 from tracklake.eval.scores import COMBINED
+from tracklake.io import layout
 from tracklake.io.detection_store import DETECTIONS_FLOOR
-from tracklake.io.track_summary import TRACK_SUMMARY_FILE
 from tracklake.tracking import TrackerConfig
 
 # Each command and the API functions it calls.
@@ -125,15 +125,15 @@ def test_info_summarises_a_run_as_the_command_prints_it(tiny_run):
 
 def test_info_rebuilds_the_track_summary_only_when_asked(tiny_run, tmp_path):
     run = shutil.copytree(tiny_run, tmp_path / "run")
-    summary = run / TRACK_SUMMARY_FILE
+    summary = run / layout.TRACK_SUMMARY
     summary.unlink()
     tracklake.info(run)
     assert not summary.exists()
     assert tracklake.info(run, rebuild=True) == tracklake.info(tiny_run)
-    assert pq.read_table(summary).equals(pq.read_table(tiny_run / TRACK_SUMMARY_FILE))
+    assert pq.read_table(summary).equals(pq.read_table(tiny_run / layout.TRACK_SUMMARY))
     with pytest.raises(FileNotFoundError, match="not a tracklake output folder"):
         tracklake.info(tmp_path, rebuild=True)
-    assert not (tmp_path / TRACK_SUMMARY_FILE).exists()
+    assert not (tmp_path / layout.TRACK_SUMMARY).exists()
 
 
 def test_export_mot_writes_a_file_per_video(tiny_run, tmp_path):

@@ -18,8 +18,9 @@ from typing import Any
 
 import duckdb
 
-from tracklake.io.store import TRACK_SCHEMA, TRACKS_DIR, VIDEOS_FILE
-from tracklake.io.track_summary import TRACK_SUMMARY_FILE, build_track_summary
+from tracklake.io import layout
+from tracklake.io.store import TRACK_SCHEMA
+from tracklake.io.track_summary import build_track_summary
 from tracklake.text_table import aligned_table
 
 FORMATS = ("table", "csv", "json")
@@ -37,19 +38,19 @@ def connect(out_dir: str | Path) -> duckdb.DuckDBPyConnection:
         FileNotFoundError: ``out_dir`` holds no ``videos.parquet``.
     """
     out_dir = Path(out_dir)
-    videos = out_dir / VIDEOS_FILE
+    videos = out_dir / layout.VIDEOS
     if not videos.exists():
         raise FileNotFoundError(f"{out_dir}: no videos.parquet: not a tracklake output folder")
     connection = duckdb.connect()
     connection.execute(f"CREATE VIEW videos AS SELECT * FROM read_parquet({_literal(videos)})")
-    if any((out_dir / TRACKS_DIR).glob("*.parquet")):
-        files = _literal(out_dir / TRACKS_DIR / "*.parquet")
+    if any((out_dir / layout.TRACKS).glob(layout.VIDEO_OBJECT_PATTERN)):
+        files = _literal(out_dir / layout.TRACKS / layout.VIDEO_OBJECT_PATTERN)
         connection.execute(
             f"CREATE VIEW tracks AS SELECT * FROM read_parquet({files}, union_by_name = true)"
         )
     else:  # no video produced a file (all failed): an empty table of the right columns
         connection.register("tracks", TRACK_SCHEMA.empty_table())
-    summary = out_dir / TRACK_SUMMARY_FILE
+    summary = out_dir / layout.TRACK_SUMMARY
     if summary.exists():
         connection.execute(
             f"CREATE VIEW track_summary AS SELECT * FROM read_parquet({_literal(summary)})"

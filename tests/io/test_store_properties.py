@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from tracklake.io import store
+from tracklake.io import layout, store
 from tracklake.io.footer import Footer, read_footer
 from tracklake.io.store import TrackFileWriter, read_videos_table, tracks_path, write_videos_table
 from tracklake.tracking.config import TRACKER_TYPES, TrackerConfig
@@ -89,7 +89,7 @@ def test_a_video_written_is_the_video_read_back(video_id, frames, fps, rows_per_
             for number, tracks, extras in frames:
                 writer.append(number, number / fps, tracks, extras)
         path = tracks_path(out_dir, video_id)
-        assert path.parent == Path(out_dir) / store.TRACKS_DIR
+        assert path.parent == Path(out_dir) / layout.TRACKS
         table = pq.read_table(path)
         assert read_footer(path) == footer
 

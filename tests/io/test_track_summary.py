@@ -9,13 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from tracklake.cli import main
+from tracklake.io import layout
 from tracklake.io.footer import Footer
 from tracklake.io.store import TrackFileWriter, write_videos_table
-from tracklake.io.track_summary import (
-    TRACK_SUMMARY_FILE,
-    TRACK_SUMMARY_SCHEMA,
-    write_track_summary,
-)
+from tracklake.io.track_summary import TRACK_SUMMARY_SCHEMA, write_track_summary
 from tracklake.types import VideoRef, VideoSummary
 
 # (video, track, class_id, class_name, first/last frame, first/last time, duration, frames,
@@ -30,7 +27,7 @@ EXPECTED = [
 
 
 def test_summary_matches_the_hand_computed_rows(tiny_run):
-    table = pq.read_table(tiny_run / TRACK_SUMMARY_FILE)
+    table = pq.read_table(tiny_run / layout.TRACK_SUMMARY)
     assert table.schema.equals(TRACK_SUMMARY_SCHEMA)
     rows = [tuple(row.values()) for row in table.to_pylist()]
     assert len(rows) == len(EXPECTED)
@@ -53,9 +50,9 @@ def test_a_run_without_tracks_gets_an_empty_typed_file(tmp_path):
 def test_info_rebuild_rewrites_the_summary(tiny_run, tmp_path):
     out = tmp_path / "out"
     shutil.copytree(tiny_run, out)
-    (out / TRACK_SUMMARY_FILE).unlink()
+    (out / layout.TRACK_SUMMARY).unlink()
     result = CliRunner().invoke(main, ["info", str(out), "--rebuild"])
     assert result.exit_code == 0, result.output
     assert "videos: 2  ok: 2" in result.stdout
-    rebuilt = pq.read_table(out / TRACK_SUMMARY_FILE)
-    assert rebuilt.equals(pq.read_table(tiny_run / TRACK_SUMMARY_FILE))
+    rebuilt = pq.read_table(out / layout.TRACK_SUMMARY)
+    assert rebuilt.equals(pq.read_table(tiny_run / layout.TRACK_SUMMARY))

@@ -11,8 +11,9 @@ import pytest
 
 from tracklake.config import PipelineConfig
 from tracklake.detection.config import DetectorConfig
+from tracklake.io import layout
 from tracklake.io.footer import Footer, read_footer
-from tracklake.io.store import TRACKS_DIR, tracks_path
+from tracklake.io.store import tracks_path
 from tracklake.jobs.pipeline import track_video
 from tracklake.jobs.resume import finished_summary
 from tracklake.tracking import load_tracker_config
@@ -87,7 +88,7 @@ def test_broken_video_fails_without_a_tracks_file(tmp_path, bad_videos, config):
     assert summary.error.startswith(
         f"{bad_videos['random']}: not a video: FFmpeg cannot read it as a video ("
     )
-    assert not (tmp_path / TRACKS_DIR).exists() or not os.listdir(tmp_path / TRACKS_DIR)
+    assert not (tmp_path / layout.TRACKS).exists() or not os.listdir(tmp_path / layout.TRACKS)
 
 
 def test_cut_video_is_partial_with_its_good_frames(tmp_path, bad_videos, config):
@@ -133,7 +134,7 @@ def test_detector_crash_leaves_no_file(tmp_path, shared_videos, config):
     ref = VideoRef("campus", str(shared_videos / "TUD-Campus.mp4"))
     with pytest.raises(MemoryError):
         track_video(ref, Exploding(), config, tmp_path, RUN_FOOTER)
-    assert os.listdir(tmp_path / TRACKS_DIR) == []
+    assert os.listdir(tmp_path / layout.TRACKS) == []
 
 
 def test_footer_lets_a_rerun_skip_exactly_what_is_unchanged(tmp_path, shared_videos, config):

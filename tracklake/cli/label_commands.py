@@ -17,6 +17,7 @@ from tracklake.cli.options import (
     tracker_option,
 )
 from tracklake.eval.scores import TUNABLE_METRICS
+from tracklake.io import layout
 from tracklake.jobs.errors import JobError
 
 
@@ -33,7 +34,6 @@ def eval_command(out: Path, gt: Path, class_name: str) -> None:
     counts per sequence and combined, and writes them to OUT/eval.parquet. Needs TrackEval
     (pip install 'tracklake[eval]').
     """
-    from tracklake.eval.run_eval import EVAL_FILE
     from tracklake.eval.scores import format_table
 
     try:
@@ -43,7 +43,7 @@ def eval_command(out: Path, gt: Path, class_name: str) -> None:
     click.echo(format_table(scores.table))
     if scores.unmatched:
         click.echo(f"not in the run, not scored: {', '.join(scores.unmatched)}", err=True)
-    click.echo(f"wrote {out / EVAL_FILE}", err=True)
+    click.echo(f"wrote {out / layout.EVAL}", err=True)
 
 
 @click.command()

@@ -9,6 +9,7 @@ import click
 
 from tracklake import api
 from tracklake.cli.options import api_option
+from tracklake.io import layout
 
 
 @click.command()
@@ -21,14 +22,13 @@ def info(out: Path, rebuild: bool) -> None:
     With --rebuild, first rewrite the per-track table OUT/track_summary.parquet (one row
     per video and track), e.g. after tracks files were added or removed by hand.
     """
-    from tracklake.io.track_summary import TRACK_SUMMARY_FILE
 
     try:
         report = api.info(out, rebuild=rebuild)
     except FileNotFoundError as error:
         raise click.UsageError(str(error)) from None
     if rebuild:
-        click.echo(f"wrote {out / TRACK_SUMMARY_FILE}", err=True)
+        click.echo(f"wrote {out / layout.TRACK_SUMMARY}", err=True)
     click.echo(report)
 
 

@@ -14,11 +14,10 @@ import pyarrow as pa
 
 from tracklake.eval.scores import score_results
 from tracklake.eval.time_split import split_in_time
+from tracklake.io import layout
 from tracklake.io.mot import export_mot
 from tracklake.io.mot_dataset import read_dataset
 from tracklake.io.store import tracks_path, write_parquet_atomically
-
-EVAL_FILE = "eval.parquet"
 
 
 @dataclass(frozen=True)
@@ -67,5 +66,5 @@ def score_run(
 def evaluate_run(out_dir: str | Path, dataset: str | Path, class_name: str = "person") -> RunScores:
     """``score_run``, and write the table to ``OUT/eval.parquet``."""
     scores = score_run(out_dir, dataset, class_name)
-    write_parquet_atomically(scores.table, Path(out_dir) / EVAL_FILE)
+    write_parquet_atomically(scores.table, Path(out_dir) / layout.EVAL)
     return scores

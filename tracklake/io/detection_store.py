@@ -23,13 +23,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from tracklake.io import layout
 from tracklake.io.footer import Footer, read_footer
 from tracklake.io.store import TRACK_SCHEMA, ParquetFileWriter, frame_table
-from tracklake.io.video_ids import safe_file_stem
 from tracklake.types import Detections
 
-DETECTIONS_DIR = "detections"
-CAMERA_MOTION_DIR = "camera_motion"  # inside DETECTIONS_DIR
 # Detections scoring at or below this are not saved: low enough for ByteTrack's second
 # association (track_low_thresh 0.1 by default) and for tuning that threshold below it.
 DETECTIONS_FLOOR = 0.05
@@ -43,13 +41,13 @@ CAMERA_MOTION_SCHEMA = pa.schema([("frame", pa.int32()), ("warp", pa.list_(pa.fl
 
 def detections_path(out_dir: str | Path, video_id: str) -> Path:
     """Where the saved detections of ``video_id`` live, directly inside ``OUT/detections/``."""
-    return Path(out_dir) / DETECTIONS_DIR / f"{safe_file_stem(video_id)}.parquet"
+    return Path(out_dir) / layout.video_key(layout.DETECTIONS, video_id)
 
 
 def camera_motion_path(detections_file: str | Path) -> Path:
     """Where the camera motion saved beside ``OUT/detections/<video>.parquet`` lives."""
     path = Path(detections_file)
-    return path.parent / CAMERA_MOTION_DIR / path.name
+    return path.parent.parent / layout.CAMERA_MOTION / path.name
 
 
 class DetectionFileWriter(ParquetFileWriter):
@@ -265,4 +263,4 @@ def _read_camera_warps(path: Path, frames: int) -> np.ndarray:
 
 def saved_detection_files(out_dir: str | Path) -> list[Path]:
     """Every ``OUT/detections/*.parquet`` of a run, sorted by name."""
-    return sorted((Path(out_dir) / DETECTIONS_DIR).glob("*.parquet"))
+    return sorted((Path(out_dir) / layout.DETECTIONS).glob(layout.VIDEO_OBJECT_PATTERN))

@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from tracklake.io.store import TRACKS_DIR
+from tracklake.io import layout
 
 _MOT_COLUMNS = ["frame", "track_id", "x1", "y1", "x2", "y2", "score"]
 
@@ -45,7 +45,7 @@ def export_mot(
 def export_mot_run(out_dir: str | Path, destination_dir: str | Path) -> list[Path]:
     """Export every video of a run to ``destination_dir/<video>.txt``."""
     written = []
-    for tracks_file in sorted((Path(out_dir) / TRACKS_DIR).glob("*.parquet")):
+    for tracks_file in sorted((Path(out_dir) / layout.TRACKS).glob(layout.VIDEO_OBJECT_PATTERN)):
         destination = Path(destination_dir) / f"{tracks_file.stem}.txt"
         export_mot(tracks_file, destination)
         written.append(destination)

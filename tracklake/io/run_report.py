@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pyarrow.dataset as pads
 
-from tracklake.io.store import TRACKS_DIR, read_videos_table
+from tracklake.io import layout
+from tracklake.io.store import read_videos_table
 from tracklake.types import VideoStatus
 
 _SLOWEST = 5
@@ -15,8 +16,8 @@ _SLOWEST = 5
 
 def tracks_per_class(out_dir: str | Path) -> dict[str, int]:
     """Distinct (video, track) pairs per class name, most frequent first."""
-    folder = Path(out_dir) / TRACKS_DIR
-    files = sorted(str(path) for path in folder.glob("*.parquet"))
+    folder = Path(out_dir) / layout.TRACKS
+    files = sorted(str(path) for path in folder.glob(layout.VIDEO_OBJECT_PATTERN))
     if not files:
         return {}
     table = pads.dataset(files, format="parquet").to_table(

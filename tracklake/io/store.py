@@ -10,7 +10,6 @@ import contextlib
 import errno
 import json
 import os
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -20,13 +19,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from tracklake.io import layout
 from tracklake.io.footer import Footer
-from tracklake.io.video_ids import safe_file_stem
 from tracklake.types import Tracks, VideoStatus, VideoSummary
 
-TRACKS_DIR = "tracks"
-VIDEOS_FILE = "videos.parquet"
-RUN_FILE = "run.json"
 _COMPRESSION = "zstd"
 _ROWS_PER_FLUSH = 65_536
 
@@ -71,7 +67,7 @@ def is_disk_full(error: BaseException) -> bool:
 
 def tracks_path(out_dir: str | Path, video_id: str) -> Path:
     """Where the tracks of ``video_id`` live; always directly inside ``OUT/tracks/``."""
-    return Path(out_dir) / TRACKS_DIR / f"{safe_file_stem(video_id)}.parquet"
+    return Path(out_dir) / layout.video_key(layout.TRACKS, video_id)
 
 
 def _regular_lists(values: pa.Array, shape: tuple[int, ...]) -> pa.Array:
@@ -293,8 +289,8 @@ class TrackFileWriter(ParquetFileWriter):
 
 
 def _temp_path_for(path: Path) -> Path:
-    """A sibling of ``path`` that no reader's glob matches: dot-prefixed, ending in .tmp."""
-    return path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    """A sibling of ``path`` that no reader's glob matches (``layout.temporary_name``)."""
+    return path.with_name(layout.temporary_name(path.name))
 
 
 def _write_atomically(path: Path, write: Callable[[Path], object]) -> None:
@@ -331,12 +327,12 @@ def write_videos_table(summaries: Sequence[VideoSummary], out_dir: str | Path) -
     }
     columns.update({name: pa.array([row.get(name) for row in rows]) for name in extra_names})
     table = pa.table(columns)
-    return write_parquet_atomically(table, Path(out_dir) / VIDEOS_FILE)
+    return write_parquet_atomically(table, Path(out_dir) / layout.VIDEOS)
 
 
 def read_videos_table(out_dir: str | Path) -> list[VideoSummary]:
     """The summaries of ``OUT/videos.parquet``; ``[]`` when the run has none yet."""
-    path = Path(out_dir) / VIDEOS_FILE
+    path = Path(out_dir) / layout.VIDEOS
     if not path.exists():
         return []
     summaries = []
@@ -353,6 +349,6 @@ def write_run_json(out_dir: str | Path, configuration: Mapping[str, Any]) -> Pat
 
     document = {"configuration": dict(configuration), "versions": package_versions()}
     text = json.dumps(document, indent=2, sort_keys=True, default=str) + "\n"
-    path = Path(out_dir) / RUN_FILE
+    path = Path(out_dir) / layout.RUN
     _write_atomically(path, lambda temp: temp.write_text(text, encoding="utf-8"))
     return path

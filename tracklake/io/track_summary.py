@@ -13,9 +13,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tracklake.io.store import TRACKS_DIR, write_parquet_atomically
-
-TRACK_SUMMARY_FILE = "track_summary.parquet"
+from tracklake.io import layout
+from tracklake.io.store import write_parquet_atomically
 
 TRACK_SUMMARY_SCHEMA = pa.schema(
     [
@@ -114,7 +113,7 @@ def summarise_tracks(table: pa.Table) -> pa.Table:
 
 def build_track_summary(out_dir: str | Path) -> pa.Table:
     """The summary of every ``OUT/tracks/*.parquet``, sorted by video then track."""
-    files = sorted((Path(out_dir) / TRACKS_DIR).glob("*.parquet"))
+    files = sorted((Path(out_dir) / layout.TRACKS).glob(layout.VIDEO_OBJECT_PATTERN))
     parts = [summarise_tracks(pq.read_table(path, columns=_INPUT_COLUMNS)) for path in files]
     table = pa.concat_tables([TRACK_SUMMARY_SCHEMA.empty_table(), *parts])
     return table.sort_by([("video_id", "ascending"), ("track_id", "ascending")])
@@ -123,5 +122,5 @@ def build_track_summary(out_dir: str | Path) -> pa.Table:
 def write_track_summary(out_dir: str | Path) -> Path:
     """(Re)write ``OUT/track_summary.parquet`` atomically from the tracks files."""
     return write_parquet_atomically(
-        build_track_summary(out_dir), Path(out_dir) / TRACK_SUMMARY_FILE
+        build_track_summary(out_dir), Path(out_dir) / layout.TRACK_SUMMARY
     )

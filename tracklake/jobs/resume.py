@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from tracklake.io.detection_store import DETECTIONS_DIR
+from tracklake.io import layout
 from tracklake.io.footer import read_footer
 from tracklake.io.remote import source_stat
-from tracklake.io.store import TRACKS_DIR, tracks_path
+from tracklake.io.store import tracks_path
 from tracklake.types import VideoRef, VideoStatus, VideoSummary
 
 
@@ -41,11 +41,11 @@ def finished_summary(out_dir: str | Path, ref: VideoRef, fingerprint: str) -> Vi
 
 
 def remove_stale_temp_files(out_dir: str | Path) -> int:
-    """Delete temporary files left in ``OUT/tracks`` and ``OUT/detections`` by a killed run;
-    returns how many."""
+    """Delete the temporary files a killed run left in the folders of one file per video
+    (``layout.PER_VIDEO_FOLDERS``); returns how many."""
     removed = 0
-    for folder in (TRACKS_DIR, DETECTIONS_DIR):
-        for temp_file in (Path(out_dir) / folder).glob(".*.tmp"):
+    for folder in layout.PER_VIDEO_FOLDERS:
+        for temp_file in (Path(out_dir) / folder).glob(layout.TEMPORARY_PATTERN):
             temp_file.unlink(missing_ok=True)
             removed += 1
     return removed

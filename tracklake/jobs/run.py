@@ -17,17 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from tracklake.config import JobConfig, PipelineConfig
-from tracklake.io.detection_store import DETECTIONS_DIR
+from tracklake.io import layout
 from tracklake.io.footer import Footer
-from tracklake.io.store import (
-    RUN_FILE,
-    TRACKS_DIR,
-    VIDEOS_FILE,
-    is_disk_full,
-    write_run_json,
-    write_videos_table,
-)
-from tracklake.io.track_summary import TRACK_SUMMARY_FILE, write_track_summary
+from tracklake.io.store import is_disk_full, write_run_json, write_videos_table
+from tracklake.io.track_summary import write_track_summary
 from tracklake.jobs.preflight import check_run
 from tracklake.jobs.progress import Progress
 from tracklake.jobs.resume import finished_summary, remove_stale_temp_files
@@ -60,11 +53,11 @@ class JobResult:
 def prepare_out_dir(out_dir: Path, overwrite: bool) -> None:
     """Create ``OUT``; with ``overwrite`` remove a previous run's outputs (only those)."""
     if overwrite:
-        shutil.rmtree(out_dir / TRACKS_DIR, ignore_errors=True)
-        shutil.rmtree(out_dir / DETECTIONS_DIR, ignore_errors=True)
-        for name in (VIDEOS_FILE, RUN_FILE, TRACK_SUMMARY_FILE):
+        for folder in layout.PER_VIDEO_FOLDERS:
+            shutil.rmtree(out_dir / folder, ignore_errors=True)
+        for name in layout.RUN_OBJECTS:
             (out_dir / name).unlink(missing_ok=True)
-    (out_dir / TRACKS_DIR).mkdir(parents=True, exist_ok=True)
+    (out_dir / layout.TRACKS).mkdir(parents=True, exist_ok=True)
     remove_stale_temp_files(out_dir)
 
 
@@ -152,8 +145,8 @@ def _write_tables(summaries: list[VideoSummary], out_dir: Path) -> tuple[str, ..
     """Write ``videos.parquet``, then ``track_summary.parquet``; the names of those ``OUT``
     had no space left for (each file is whole or absent)."""
     writes = {
-        VIDEOS_FILE: lambda: write_videos_table(summaries, out_dir),
-        TRACK_SUMMARY_FILE: lambda: write_track_summary(out_dir),
+        layout.VIDEOS: lambda: write_videos_table(summaries, out_dir),
+        layout.TRACK_SUMMARY: lambda: write_track_summary(out_dir),
     }
     unwritten = []
     for name, write in writes.items():
