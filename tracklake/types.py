@@ -188,6 +188,8 @@ class VideoSummary:
         tracks: distinct track ids.
         seconds: wall time spent on the video.
         extra: manifest columns, carried through from ``VideoRef.extra``.
+        out_of_space: the video failed because ``OUT`` had no space left for it: the job
+            stops. Not recorded (``io.summary_record``): it is the job's concern.
     """
 
     video_id: str
@@ -203,6 +205,7 @@ class VideoSummary:
     tracks: int
     seconds: float
     extra: Mapping[str, Any] = field(default_factory=dict)
+    out_of_space: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", VideoStatus(self.status))
@@ -210,7 +213,9 @@ class VideoSummary:
             raise ValueError(f"a {self.status} video needs an error: {self.video_id!r}")
 
     @classmethod
-    def failed(cls, ref: VideoRef, error: str, seconds: float = 0.0) -> VideoSummary:
+    def failed(
+        cls, ref: VideoRef, error: str, seconds: float = 0.0, out_of_space: bool = False
+    ) -> VideoSummary:
         """The summary of a video that produced no tracks."""
         return cls(
             video_id=ref.video_id,
@@ -226,4 +231,5 @@ class VideoSummary:
             tracks=0,
             seconds=seconds,
             extra=dict(ref.extra),
+            out_of_space=out_of_space,
         )

@@ -47,7 +47,7 @@ def raw_footer(path) -> dict[str, str]:
 
 def summary_entries(summary) -> dict:
     entries = asdict(summary)
-    entries.pop("extra")
+    entries.pop("extra"), entries.pop("out_of_space")  # the manifest's and the job's
     return {**entries, "status": str(summary.status)}
 
 

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import pyarrow.parquet as pq
 
+from tracklake.io.summary_record import summary_from_record, summary_record
 from tracklake.types import VideoSummary
 from tracklake.versions import __version__
 
@@ -32,13 +33,6 @@ class _Codec(NamedTuple):
     decode: Callable[[str], Any]
 
 
-def _summary_text(summary: VideoSummary) -> str:
-    entries = asdict(summary)
-    entries.pop("extra")  # manifest columns belong to videos.parquet, not to the file
-    entries["status"] = str(summary.status)
-    return json.dumps(entries)
-
-
 _TEXT = _Codec(str, str)
 _INT = _Codec(str, int)
 _FLOAT = _Codec(repr, float)  # repr round-trips a float exactly
@@ -47,7 +41,10 @@ _CLASS_NAMES = _Codec(
     lambda names: json.dumps({str(class_id): name for class_id, name in names.items()}),
     lambda text: {int(class_id): name for class_id, name in json.loads(text).items()},
 )
-_SUMMARY = _Codec(_summary_text, lambda text: VideoSummary(**json.loads(text)))
+_SUMMARY = _Codec(
+    lambda summary: json.dumps(summary_record(summary)),
+    lambda text: summary_from_record(json.loads(text)),
+)
 
 
 def _entry(key: str, codec: _Codec) -> dict[str, Any]:

@@ -11,7 +11,6 @@ import errno
 import json
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Self
 
@@ -21,7 +20,8 @@ import pyarrow.parquet as pq
 
 from tracklake.io import layout
 from tracklake.io.footer import Footer
-from tracklake.types import Tracks, VideoStatus, VideoSummary
+from tracklake.io.summary_record import SUMMARY_COLUMNS, summary_from_record, summary_record
+from tracklake.types import Tracks, VideoSummary
 
 _COMPRESSION = "zstd"
 _ROWS_PER_FLUSH = 65_536
@@ -39,23 +39,6 @@ TRACK_SCHEMA = pa.schema(
         ("y1", pa.float32()),
         ("x2", pa.float32()),
         ("y2", pa.float32()),
-    ]
-)
-
-VIDEO_COLUMNS = pa.schema(
-    [
-        ("video_id", pa.string()),
-        ("path", pa.string()),
-        ("status", pa.string()),
-        ("error", pa.string()),
-        ("frames", pa.int64()),
-        ("fps", pa.float64()),
-        ("width", pa.int32()),
-        ("height", pa.int32()),
-        ("duration_s", pa.float64()),
-        ("detections", pa.int64()),
-        ("tracks", pa.int64()),
-        ("seconds", pa.float64()),
     ]
 )
 
@@ -314,18 +297,15 @@ def write_parquet_atomically(table: pa.Table, path: str | Path) -> Path:
 
 def write_videos_table(summaries: Sequence[VideoSummary], out_dir: str | Path) -> Path:
     """Write ``OUT/videos.parquet``: one row per summary, manifest columns last."""
-    rows = []
-    for summary in summaries:
-        row = asdict(summary)
-        row["status"] = str(summary.status)
-        row.update(row.pop("extra"))
-        rows.append(row)
-    extra_names = sorted({name for row in rows for name in row} - set(VIDEO_COLUMNS.names))
+    records = [summary_record(summary) for summary in summaries]
+    extra_names = sorted({name for summary in summaries for name in summary.extra})
     columns = {
-        field.name: pa.array([row[field.name] for row in rows], field.type)
-        for field in VIDEO_COLUMNS
+        field.name: pa.array([record[field.name] for record in records], field.type)
+        for field in SUMMARY_COLUMNS
     }
-    columns.update({name: pa.array([row.get(name) for row in rows]) for name in extra_names})
+    columns.update(
+        {name: pa.array([summary.extra.get(name) for summary in summaries]) for name in extra_names}
+    )
     table = pa.table(columns)
     return write_parquet_atomically(table, Path(out_dir) / layout.VIDEOS)
 
@@ -335,12 +315,12 @@ def read_videos_table(out_dir: str | Path) -> list[VideoSummary]:
     path = Path(out_dir) / layout.VIDEOS
     if not path.exists():
         return []
-    summaries = []
-    for row in pq.read_table(path).to_pylist():
-        core = {name: row.pop(name) for name in VIDEO_COLUMNS.names}
-        core["status"] = VideoStatus(core["status"])
-        summaries.append(VideoSummary(**core, extra=row))
-    return summaries
+    return [
+        summary_from_record(
+            row, {name: value for name, value in row.items() if name not in SUMMARY_COLUMNS.names}
+        )
+        for row in pq.read_table(path).to_pylist()
+    ]
 
 
 def write_run_json(out_dir: str | Path, configuration: Mapping[str, Any]) -> Path:

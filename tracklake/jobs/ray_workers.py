@@ -93,7 +93,7 @@ class _RayWorkers:
             raise WorkerDied(_error_text(error)) from None
         except RayTaskError as error:
             if is_disk_full(error.cause):
-                return VideoSummary.failed(ref, f"{OUT_FULL} ({self.out_dir})")
+                return VideoSummary.failed(ref, f"{OUT_FULL} ({self.out_dir})", out_of_space=True)
             return VideoSummary.failed(ref, f"{ref.path}: {_error_text(error)}")
 
     def wait_until_alive(self, worker: int) -> None:

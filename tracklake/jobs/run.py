@@ -66,7 +66,7 @@ def stop_reason(fail_fast: bool) -> Callable[[VideoSummary], str | None]:
     ``fail_fast`` and the video failed."""
 
     def reason(summary: VideoSummary) -> str | None:
-        if summary.error.startswith(OUT_FULL):
+        if summary.out_of_space:
             return OUT_FULL_STOP
         if fail_fast and summary.status == VideoStatus.FAILED:
             return FAIL_FAST_STOP
@@ -129,7 +129,7 @@ def run_job(
     summaries = [done[ref.video_id] for ref in refs]
     unwritten = _write_tables(summaries, out_dir)
     progress.finish(summaries)
-    out_full = bool(unwritten) or any(s.error.startswith(OUT_FULL) for s in summaries)
+    out_full = bool(unwritten) or any(s.out_of_space for s in summaries)
     return JobResult(summaries, out_full, unwritten)
 
 

@@ -1,5 +1,6 @@
 """What the job hands a dispatch function: the videos to track and all it needs to track
-them, and the one error text by which a dispatch reports that ``OUT`` is full."""
+them, and the error a dispatch gives a video that found ``OUT`` full (with
+``VideoSummary.out_of_space``)."""
 
 from __future__ import annotations
 
