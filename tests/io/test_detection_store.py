@@ -3,6 +3,8 @@ camera-motion warps, and the errors that name a broken file."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -38,7 +40,7 @@ def write(out, made, camera_motion="sparseOptFlow", vid_stride=1):
         for i, (detections, warp) in enumerate(made):
             writer.append(i * vid_stride, i * vid_stride / 30, detections, warp)
         writer.commit(footer, frames=len(made))
-    return writer.path
+    return Path(writer.location)
 
 
 def test_embeddings_and_warps_come_back_frame_by_frame(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import string
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -104,7 +105,7 @@ def test_interrupted_write_leaves_nothing_a_reader_picks_up(tmp_path):
     writer = TrackFileWriter(tmp_path, "killed", CLASS_NAMES, FOOTER)
     writer.append(0, 0.0, frame_tracks([1]))
     writer._flush()
-    assert writer.temp_path.exists()
+    assert Path(writer.pending.file).exists()
     count = duckdb.sql(f"SELECT count(*) FROM '{tmp_path}/tracks/*.parquet'").fetchall()
     assert count == [(1,)]
 
@@ -179,7 +180,7 @@ def test_videos_table_round_trip_keeps_failures_and_manifest_columns(tmp_path):
 
 def test_run_json_holds_configuration_and_versions(tmp_path):
     path = write_run_json(tmp_path, {"detector": {"conf": 0.3}, "sources": ["x"]})
-    document = json.loads(path.read_text())
+    document = json.loads(Path(path).read_text())
     assert document["configuration"]["detector"] == {"conf": 0.3}
     assert document["versions"]["tracklake"] == tracklake.__version__
     assert document["versions"]["pyarrow"] == pa.__version__

@@ -17,7 +17,8 @@ from tracklake.eval.time_split import split_in_time
 from tracklake.io import layout
 from tracklake.io.mot import export_mot
 from tracklake.io.mot_dataset import read_dataset
-from tracklake.io.store import tracks_path, write_parquet_atomically
+from tracklake.io.object_store import open_store
+from tracklake.io.store import tracks_path, write_table_object
 
 
 @dataclass(frozen=True)
@@ -66,5 +67,5 @@ def score_run(
 def evaluate_run(out_dir: str | Path, dataset: str | Path, class_name: str = "person") -> RunScores:
     """``score_run``, and write the table to ``OUT/eval.parquet``."""
     scores = score_run(out_dir, dataset, class_name)
-    write_parquet_atomically(scores.table, Path(out_dir) / layout.EVAL)
+    write_table_object(open_store(out_dir), layout.EVAL, scores.table)
     return scores

@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 
 from tracklake.io import layout
 from tracklake.io.footer import Footer, read_footer
+from tracklake.io.object_store import open_store
 from tracklake.io.store import TRACK_SCHEMA, ParquetFileWriter, frame_table
 from tracklake.types import Detections
 
@@ -83,14 +84,21 @@ class DetectionFileWriter(ParquetFileWriter):
             class_names=dict(class_names),
             camera_motion=camera_motion,
         )
-        path = detections_path(out_dir, video_id)
-        super().__init__(path, DETECTION_SCHEMA, footer)
+        store = open_store(out_dir)
+        super().__init__(
+            store, layout.video_key(layout.DETECTIONS, video_id), DETECTION_SCHEMA, footer
+        )
         self.video_id = video_id
         self._class_names = dict(class_names)
         self._warps = (
             None
             if camera_motion is None
-            else ParquetFileWriter(camera_motion_path(path), CAMERA_MOTION_SCHEMA, footer)
+            else ParquetFileWriter(
+                store,
+                layout.video_key(layout.CAMERA_MOTION, video_id),
+                CAMERA_MOTION_SCHEMA,
+                footer,
+            )
         )
 
     def append(
@@ -109,7 +117,7 @@ class DetectionFileWriter(ParquetFileWriter):
         """
         if self._warps is not None:
             if camera_warp is None:
-                raise ValueError(f"{self.path}: frame {frame} has no camera-motion warp")
+                raise ValueError(f"{self.location}: frame {frame} has no camera-motion warp")
             row = {"frame": [frame], "warp": [np.ravel(camera_warp)]}
             self._warps.append_table(pa.table(row, schema=CAMERA_MOTION_SCHEMA))
         if not len(detections):
@@ -122,7 +130,7 @@ class DetectionFileWriter(ParquetFileWriter):
             table = table.append_column("embedding", _embedding_column(detections))
         self.append_table(table)
 
-    def commit(self, final_footer: Footer | None = None, frames: int = 0) -> Path:
+    def commit(self, final_footer: Footer | None = None, frames: int = 0) -> str:
         """Close the file (and the camera motion's, first); ``frames`` is how many frames
         were read (after ``vid_stride``)."""
         final_footer = replace(final_footer or Footer(), frames=frames)

@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 import pyarrow.parquet as pq
 
@@ -160,8 +160,9 @@ class Footer:
         return value
 
 
-def read_footer(path: str | Path) -> Footer:
-    """The footer of a tracklake Parquet file (one that is not gives an empty ``Footer``).
+def read_footer(path: str | Path | BinaryIO) -> Footer:
+    """The footer of a tracklake Parquet file, by path or open for reading (one that is not
+    tracklake's gives an empty ``Footer``).
 
     Raises:
         OSError, pyarrow.ArrowException: the file cannot be read as Parquet.

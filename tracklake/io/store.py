@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
-import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Self
@@ -20,6 +19,7 @@ import pyarrow.parquet as pq
 
 from tracklake.io import layout
 from tracklake.io.footer import Footer
+from tracklake.io.object_store import ObjectStore, open_store
 from tracklake.io.summary_record import SUMMARY_COLUMNS, summary_from_record, summary_record
 from tracklake.types import Tracks, VideoSummary
 
@@ -143,23 +143,23 @@ def track_table(
 
 
 class ParquetFileWriter:
-    """Writes one Parquet file in row groups under a temporary name, renamed when complete.
+    """Writes one Parquet object in row groups, published whole when complete.
 
-    Use as a context manager: the file appears under its final name only when the block
-    ends without an exception (committed there unless ``commit`` was called inside it, with
-    the footer known only at the end); otherwise the temporary file is deleted. Rows are
-    flushed to the temporary file in row groups, so memory stays bounded on long videos.
+    Use as a context manager: the object appears under its key only when the block ends
+    without an exception (committed there unless ``commit`` was called inside it, with the
+    footer known only at the end); otherwise what was written is dropped. Rows are flushed
+    to the pending object's local file in row groups, so memory stays bounded on long videos.
 
     Args:
-        path: the file's final path.
+        store: where the object goes.
+        key: its key there (``layout``).
         empty_schema: the schema of the file written when no row was appended.
         footer: the file's footer as known before the first row.
     """
 
-    def __init__(self, path: Path, empty_schema: pa.Schema, footer: Footer):
-        self.path = path
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.temp_path = _temp_path_for(self.path)
+    def __init__(self, store: ObjectStore, key: str, empty_schema: pa.Schema, footer: Footer):
+        self.location = store.location(key)
+        self.pending = store.begin(key)
         self.rows = 0
         self._empty_schema = empty_schema
         self._footer = footer.to_metadata()
@@ -182,13 +182,13 @@ class ParquetFileWriter:
         table = pa.concat_tables(self._pending)
         if self._writer is None:
             schema = table.schema.with_metadata(self._footer)
-            self._writer = pq.ParquetWriter(self.temp_path, schema, compression=_COMPRESSION)
+            self._writer = pq.ParquetWriter(self.pending.file, schema, compression=_COMPRESSION)
         self._writer.write_table(table.cast(self._writer.schema))
         self._pending.clear()
         self._pending_rows = 0
 
-    def commit(self, final_footer: Footer | None = None) -> Path:
-        """Write what is left and move the file to its final name (atomically).
+    def commit(self, final_footer: Footer | None = None) -> str:
+        """Write what is left and publish the object; returns its location.
 
         ``final_footer`` is the whole footer as known at the end: its entries that the
         footer given at the start lacks (the summary) are added after those.
@@ -202,26 +202,26 @@ class ParquetFileWriter:
         if self._writer is None:  # a video without a single row still gets its file
             footer = {**self._footer, **added}
             empty = self._empty_schema.empty_table().replace_schema_metadata(footer)
-            pq.write_table(empty, self.temp_path, compression=_COMPRESSION)
+            pq.write_table(empty, self.pending.file, compression=_COMPRESSION)
         else:
             if added:
                 self._writer.add_key_value_metadata(added)
             self._writer.close()
             self._writer = None
-        os.replace(self.temp_path, self.path)
+        self.pending.commit()
         self._committed = True
-        return self.path
+        return self.location
 
     def abort(self) -> None:
-        """Drop everything written so far; the temporary file goes even when closing it
-        fails (a full disk fails the close too)."""
+        """Drop everything written so far, even when closing the file fails (a full disk
+        fails the close too)."""
         writer, self._writer = self._writer, None
         try:
             if writer is not None:
                 with contextlib.suppress(OSError):
                     writer.close()
         finally:
-            self.temp_path.unlink(missing_ok=True)
+            self.pending.abort()
 
     def __enter__(self) -> Self:
         return self
@@ -251,7 +251,8 @@ class TrackFileWriter(ParquetFileWriter):
         class_names: Mapping[int, str],
         footer: Footer,
     ):
-        super().__init__(tracks_path(out_dir, video_id), TRACK_SCHEMA, footer)
+        key = layout.video_key(layout.TRACKS, video_id)
+        super().__init__(open_store(out_dir), key, TRACK_SCHEMA, footer)
         self.video_id = video_id
         self.track_ids: set[int] = set()
         self._class_names = dict(class_names)
@@ -271,31 +272,27 @@ class TrackFileWriter(ParquetFileWriter):
         self.track_ids.update(tracks.track_ids.tolist())
 
 
-def _temp_path_for(path: Path) -> Path:
-    """A sibling of ``path`` that no reader's glob matches (``layout.temporary_name``)."""
-    return path.with_name(layout.temporary_name(path.name))
-
-
-def _write_atomically(path: Path, write: Callable[[Path], object]) -> None:
-    """Call ``write(temp_path)``, then rename the temporary file to ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp_path = _temp_path_for(path)
+def write_object(store: ObjectStore, key: str, write: Callable[[str], object]) -> str:
+    """Call ``write(local_file)``, then publish the file as the object ``key``; returns its
+    location. Nothing is published when ``write`` fails."""
+    pending = store.begin(key)
     try:
-        write(temp_path)
+        write(pending.file)
     except BaseException:
-        temp_path.unlink(missing_ok=True)
+        pending.abort()
         raise
-    os.replace(temp_path, path)
+    pending.commit()
+    return store.location(key)
 
 
-def write_parquet_atomically(table: pa.Table, path: str | Path) -> Path:
-    """Write ``table`` to ``path`` (zstd) under a temporary name, then rename it into place."""
-    path = Path(path)
-    _write_atomically(path, lambda temp: pq.write_table(table, temp, compression=_COMPRESSION))
-    return path
+def write_table_object(store: ObjectStore, key: str, table: pa.Table) -> str:
+    """Write ``table`` (zstd) as the Parquet object ``key``; returns its location."""
+    return write_object(
+        store, key, lambda file: pq.write_table(table, file, compression=_COMPRESSION)
+    )
 
 
-def write_videos_table(summaries: Sequence[VideoSummary], out_dir: str | Path) -> Path:
+def write_videos_table(summaries: Sequence[VideoSummary], out_dir: str | Path) -> str:
     """Write ``OUT/videos.parquet``: one row per summary, manifest columns last."""
     records = [summary_record(summary) for summary in summaries]
     extra_names = sorted({name for summary in summaries for name in summary.extra})
@@ -306,8 +303,7 @@ def write_videos_table(summaries: Sequence[VideoSummary], out_dir: str | Path) -
     columns.update(
         {name: pa.array([summary.extra.get(name) for summary in summaries]) for name in extra_names}
     )
-    table = pa.table(columns)
-    return write_parquet_atomically(table, Path(out_dir) / layout.VIDEOS)
+    return write_table_object(open_store(out_dir), layout.VIDEOS, pa.table(columns))
 
 
 def read_videos_table(out_dir: str | Path) -> list[VideoSummary]:
@@ -323,12 +319,12 @@ def read_videos_table(out_dir: str | Path) -> list[VideoSummary]:
     ]
 
 
-def write_run_json(out_dir: str | Path, configuration: Mapping[str, Any]) -> Path:
+def write_run_json(out_dir: str | Path, configuration: Mapping[str, Any]) -> str:
     """Write ``OUT/run.json``: the run's configuration and the versions that produced it."""
     from tracklake.versions import package_versions
 
     document = {"configuration": dict(configuration), "versions": package_versions()}
     text = json.dumps(document, indent=2, sort_keys=True, default=str) + "\n"
-    path = Path(out_dir) / layout.RUN
-    _write_atomically(path, lambda temp: temp.write_text(text, encoding="utf-8"))
-    return path
+    return write_object(
+        open_store(out_dir), layout.RUN, lambda file: Path(file).write_text(text, encoding="utf-8")
+    )

@@ -14,7 +14,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tracklake.io import layout
-from tracklake.io.store import write_parquet_atomically
+from tracklake.io.object_store import open_store
+from tracklake.io.store import write_table_object
 
 TRACK_SUMMARY_SCHEMA = pa.schema(
     [
@@ -119,8 +120,7 @@ def build_track_summary(out_dir: str | Path) -> pa.Table:
     return table.sort_by([("video_id", "ascending"), ("track_id", "ascending")])
 
 
-def write_track_summary(out_dir: str | Path) -> Path:
-    """(Re)write ``OUT/track_summary.parquet`` atomically from the tracks files."""
-    return write_parquet_atomically(
-        build_track_summary(out_dir), Path(out_dir) / layout.TRACK_SUMMARY
-    )
+def write_track_summary(out_dir: str | Path) -> str:
+    """(Re)write ``OUT/track_summary.parquet`` from the tracks files, whole or not at all."""
+    table = build_track_summary(out_dir)
+    return write_table_object(open_store(out_dir), layout.TRACK_SUMMARY, table)

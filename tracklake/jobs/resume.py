@@ -14,19 +14,20 @@ import pyarrow as pa
 
 from tracklake.io import layout
 from tracklake.io.footer import read_footer
+from tracklake.io.object_store import ObjectStore, open_store
 from tracklake.io.remote import source_stat
-from tracklake.io.store import tracks_path
 from tracklake.types import VideoRef, VideoStatus, VideoSummary
 
 
 def finished_summary(out_dir: str | Path, ref: VideoRef, fingerprint: str) -> VideoSummary | None:
     """The summary of ``ref`` as a ``skipped`` video, if an earlier run finished it ``ok``
     with the same configuration from the same file (size and mtime); else ``None``."""
-    path = tracks_path(out_dir, ref.video_id)
-    if not path.is_file():
+    store, key = open_store(out_dir), layout.video_key(layout.TRACKS, ref.video_id)
+    if not store.exists(key):
         return None
     try:
-        footer = read_footer(path)
+        with store.open(key) as tracks_file:
+            footer = read_footer(tracks_file)
     except (OSError, ValueError, pa.ArrowException):
         return None  # unreadable, or not a footer this version wrote: process the video again
     if (
@@ -40,12 +41,14 @@ def finished_summary(out_dir: str | Path, ref: VideoRef, fingerprint: str) -> Vi
     return replace(footer.summary, status=VideoStatus.SKIPPED, extra=dict(ref.extra))
 
 
-def remove_stale_temp_files(out_dir: str | Path) -> int:
-    """Delete the temporary files a killed run left in the folders of one file per video
+def remove_stale_temp_files(store: ObjectStore) -> int:
+    """Delete the temporary objects a killed run left in the folders of one object per video
     (``layout.PER_VIDEO_FOLDERS``); returns how many."""
-    removed = 0
-    for folder in layout.PER_VIDEO_FOLDERS:
-        for temp_file in (Path(out_dir) / folder).glob(layout.TEMPORARY_PATTERN):
-            temp_file.unlink(missing_ok=True)
-            removed += 1
-    return removed
+    stale = [
+        key
+        for folder in layout.PER_VIDEO_FOLDERS
+        for key in store.keys(folder, layout.TEMPORARY_PATTERN)
+    ]
+    for key in stale:
+        store.delete(key)
+    return len(stale)

@@ -9,7 +9,6 @@ records every failure without stopping: by default on Ray worker processes
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from typing import Any
 from tracklake.config import JobConfig, PipelineConfig
 from tracklake.io import layout
 from tracklake.io.footer import Footer
+from tracklake.io.object_store import open_store
 from tracklake.io.store import is_disk_full, write_run_json, write_videos_table
 from tracklake.io.track_summary import write_track_summary
 from tracklake.jobs.preflight import check_run
@@ -52,13 +52,12 @@ class JobResult:
 
 def prepare_out_dir(out_dir: Path, overwrite: bool) -> None:
     """Create ``OUT``; with ``overwrite`` remove a previous run's outputs (only those)."""
+    store = open_store(out_dir)
     if overwrite:
-        for folder in layout.PER_VIDEO_FOLDERS:
-            shutil.rmtree(out_dir / folder, ignore_errors=True)
-        for name in layout.RUN_OBJECTS:
-            (out_dir / name).unlink(missing_ok=True)
+        for key in (*layout.PER_VIDEO_FOLDERS, *layout.RUN_OBJECTS):
+            store.delete(key)
     (out_dir / layout.TRACKS).mkdir(parents=True, exist_ok=True)
-    remove_stale_temp_files(out_dir)
+    remove_stale_temp_files(store)
 
 
 def stop_reason(fail_fast: bool) -> Callable[[VideoSummary], str | None]:

@@ -337,7 +337,8 @@ def write_tune_outputs(
         out_dir: the output folder (created).
         dataset: the dataset tuned on, named in the YAML's comment.
     """
-    from tracklake.io.store import write_parquet_atomically
+    from tracklake.io.object_store import open_store
+    from tracklake.io.store import write_table_object
 
     out_dir = Path(out_dir)
     yamls = {}
@@ -349,9 +350,8 @@ def write_tune_outputs(
             result.best, out_dir / f"{result.tracker_type}-tuned.yaml", comment
         )
     trials = pa.concat_tables([r.trials for r in results], promote_options="default")
-    trials_file = out_dir / TRIALS_FILE
-    write_parquet_atomically(trials, trials_file)
-    return TuneFiles(yamls, trials_file)
+    write_table_object(open_store(out_dir), TRIALS_FILE, trials)
+    return TuneFiles(yamls, out_dir / TRIALS_FILE)
 
 
 def write_tracker_yaml(config: TrackerConfig, path: str | Path, comment: str) -> Path:

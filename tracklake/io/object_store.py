@@ -1,0 +1,109 @@
+"""A folder of objects named by ``/``-separated keys (``layout``'s): where a run, or ``tune``,
+writes its output and reads it back. A local folder now; a bucket prefix is the same
+interface.
+
+An object is written in two steps: ``begin(key)`` gives a local file to write its bytes into,
+and the object appears under ``key``, whole, only on ``commit``; ``abort`` leaves nothing. A
+crash between the two leaves at most a temporary object that no listing of ``layout``'s
+patterns matches (``layout.TEMPORARY_PATTERN``), which the next run's ``delete`` of the
+temporary keys removes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from tracklake.io import layout
+
+
+class PendingObject(Protocol):
+    """An object being written: its bytes go to ``file``, a local path."""
+
+    file: str
+
+    def commit(self) -> None:
+        """Publish the object under its key, replacing one that was there."""
+        ...
+
+    def abort(self) -> None:
+        """Drop what was written; the key is left as it was."""
+        ...
+
+
+class ObjectStore(Protocol):
+    """Objects by key under one root."""
+
+    def location(self, key: str) -> str:
+        """Where the object ``key`` lives, as a user would name it (a path, a URI)."""
+        ...
+
+    def begin(self, key: str) -> PendingObject:
+        """Start writing the object ``key``."""
+        ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def keys(self, folder: str, pattern: str) -> list[str]:
+        """The keys directly in ``folder`` whose names match the glob ``pattern``, sorted."""
+        ...
+
+    def open(self, key: str) -> BinaryIO:
+        """The object ``key`` for reading (seekable: a footer is read from its end)."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Remove the object ``key``, or everything under the folder ``key``; nothing there
+        is no error."""
+        ...
+
+
+class _PendingFile:
+    """A file written beside its final path under a temporary name, then renamed."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._path = path
+        self.file = str(path.with_name(layout.temporary_name(path.name)))
+
+    def commit(self) -> None:
+        os.replace(self.file, self._path)
+
+    def abort(self) -> None:
+        Path(self.file).unlink(missing_ok=True)
+
+
+class LocalFolder:
+    """An ``ObjectStore`` in a folder of the local file system (or a shared mount)."""
+
+    def __init__(self, root: str | Path):
+        self._root = Path(root)
+
+    def location(self, key: str) -> str:
+        return str(self._root / key)
+
+    def begin(self, key: str) -> PendingObject:
+        return _PendingFile(self._root / key)
+
+    def exists(self, key: str) -> bool:
+        return (self._root / key).is_file()
+
+    def keys(self, folder: str, pattern: str) -> list[str]:
+        return sorted(f"{folder}/{path.name}" for path in (self._root / folder).glob(pattern))
+
+    def open(self, key: str) -> BinaryIO:
+        return open(self._root / key, "rb")
+
+    def delete(self, key: str) -> None:
+        path = self._root / key
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
+
+def open_store(root: str | Path) -> ObjectStore:
+    """The store of the output folder ``root``."""
+    return LocalFolder(root)
