@@ -134,3 +134,26 @@ def test_tune_all_tunes_every_registered_tracker_and_recommends_one(shared_dir, 
     recommended = re.search(r"^recommended: (\w+)", result.stderr, re.M).group(1)
     expected = {name: expected_score(rows) for name, rows in by_tracker.items()}
     assert expected[recommended] == max(expected.values())
+
+
+def test_damaged_saved_detections_fail_their_video_and_the_others_go_on(shared_dir, tmp_path):
+    """retrack and tune over a run one of whose detections files was cut short: that file is
+    named with its cause (retrack: a failed video, exit 1; tune: left out), the others are
+    retracked and tuned on."""
+    dataset, run = write_gt_footage(shared_dir, tmp_path / "cut", OCCLUDED, seed=0)
+    damaged = run / "detections" / "MOT17-04.parquet"
+    damaged.write_bytes(damaged.read_bytes()[: damaged.stat().st_size // 2])
+
+    retracked = tracklake("retrack", str(run), "-o", str(tmp_path / "again"))
+    assert retracked.returncode == 1
+    assert f"failed: MOT17-04: {damaged}: unreadable: " in retracked.stderr
+    rows = {row["video_id"]: row for row in pq.read_table(tmp_path / "again" / "videos.parquet")
+            .to_pylist()}  # fmt: skip
+    assert rows["MOT17-04"]["status"] == "failed" and str(damaged) in rows["MOT17-04"]["error"]
+    assert rows["MOT17-02"]["status"] == rows["MOT17-09"]["status"] == "ok"
+
+    result, trials = run_tune(dataset, run, tmp_path / "tuned", trials=2)
+    assert f"left out: {damaged}: unreadable: " in result.stderr
+    assert {name for t in trials for name in t["held_out_on"].split(",") if name} == {
+        "MOT17-02", "MOT17-09",
+    }  # fmt: skip

@@ -44,10 +44,13 @@ class TuneOutput:
             ``best``, the configuration to use (the defaults when tuning does not gain on the
             sequences held out).
         files: the ``<tracker>-tuned.yaml`` files and ``trials.parquet`` written.
+        left_out: the sequences tuning went without, their saved detections unreadable:
+            each the file and the cause.
     """
 
     results: list[TuneResult]
     files: TuneFiles
+    left_out: tuple[str, ...] = ()
 
 
 def tune(
@@ -79,28 +82,45 @@ def tune(
         address: the Ray cluster the trials run on; ``None``: an embedded one.
 
     Raises:
-        ValueError: a sequence of ``gt`` has no saved detections, or a bad setting.
+        ValueError: a sequence of ``gt`` has no saved detections, none has readable ones, or
+            a bad setting.
         JobError: the Ray cluster cannot be reached.
     """
     from tracklake.jobs.tune import trackers_to_tune, tune_trackers, write_tune_outputs
 
     bases = [tracker] if isinstance(tracker, TrackerConfig) else trackers_to_tune(tracker)
-    saved = _saved_detections(gt, detections)
+    saved, left_out = _saved_detections(gt, detections)
     results = tune_trackers(saved, gt, bases, trials, metric, min_score, address, seed)
-    return TuneOutput(results, write_tune_outputs(results, output, gt))
+    return TuneOutput(results, write_tune_outputs(results, output, gt), left_out)
 
 
-def _saved_detections(gt: str | Path, detections: str | Path) -> list[SavedDetections]:
-    """The detections run ``detections`` saved of each sequence of the dataset ``gt``.
+def _saved_detections(
+    gt: str | Path, detections: str | Path
+) -> tuple[list[SavedDetections], tuple[str, ...]]:
+    """The detections run ``detections`` saved of each sequence of the dataset ``gt`` that
+    can be read, and why each of the others cannot.
 
     Raises:
-        ValueError: ``gt`` is not a dataset, or some sequence has no saved detections.
+        ValueError: ``gt`` is not a dataset, some sequence has no saved detections, or none
+            of them can be read.
     """
-    from tracklake.io.detection_store import detections_path, read_saved_detections
+    from tracklake.io.detection_store import (
+        DamagedDetectionsError,
+        detections_path,
+        read_saved_detections,
+    )
     from tracklake.io.mot_dataset import read_dataset
 
     files = [detections_path(detections, sequence.name) for sequence in read_dataset(gt)]
     missing = [str(path) for path in files if not path.is_file()]
     if missing:
         raise ValueError(f"no saved detections for: {', '.join(missing)}")
-    return [read_saved_detections(path) for path in files]
+    saved, damaged = [], []
+    for path in files:
+        try:
+            saved.append(read_saved_detections(path))
+        except DamagedDetectionsError as error:
+            damaged.append(str(error))
+    if not saved:
+        raise ValueError(f"no readable saved detections: {'; '.join(damaged)}")
+    return saved, tuple(damaged)

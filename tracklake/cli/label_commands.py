@@ -3,6 +3,7 @@ again from saved detections, over ``tracklake.evaluate``, ``retrack`` and ``tune
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -19,6 +20,7 @@ from tracklake.cli.options import (
 from tracklake.eval.scores import TUNABLE_METRICS
 from tracklake.io import layout
 from tracklake.jobs.errors import JobError
+from tracklake.types import VideoStatus
 
 
 @click.command("eval")
@@ -67,6 +69,11 @@ def retrack(out: Path, output: Path, tracker: str, min_score: float | None) -> N
         raise click.UsageError(str(error)) from None
     tracks = sum(summary.tracks for summary in summaries)
     click.echo(f"retracked {len(summaries)} videos into {output}: {tracks} tracks", err=True)
+    failed = [summary for summary in summaries if summary.status == VideoStatus.FAILED]
+    for summary in failed:
+        click.echo(f"failed: {summary.video_id}: {summary.error}", err=True)
+    if failed:
+        sys.exit(1)
 
 
 @click.command()
@@ -112,4 +119,6 @@ def tune(gt: Path, detections: Path, tracker: str, metric: str, trials: int, see
         click.echo(format_table(result.trials, decimals=3))
     written = [*tuned.files.tracker_yamls.values(), tuned.files.trials_file]
     click.echo(tune_report(tuned.results), err=True)
+    for reason in tuned.left_out:
+        click.echo(f"left out: {reason}", err=True)
     click.echo(f"wrote {', '.join(map(str, written))}", err=True)

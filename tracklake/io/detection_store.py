@@ -226,12 +226,26 @@ def _embedding_matrix(table: pa.Table) -> np.ndarray:
     return column.flatten().to_numpy().reshape(-1, column.type.list_size)
 
 
+class DamagedDetectionsError(ValueError):
+    """Saved detections that cannot be read; the message names the file and the cause."""
+
+
 def read_saved_detections(path: str | Path) -> SavedDetections:
-    """Read ``OUT/detections/<video>.parquet``.
+    """Read ``OUT/detections/<video>.parquet`` (and its camera motion, if it saved that).
 
     Raises:
-        ValueError: the file lacks the footer entries a detections file has; names the file.
+        DamagedDetectionsError: the file (or its camera motion's) is missing, truncated, not
+            Parquet, lacks the footer entries a detections file has, or has the wrong number
+            of warps.
     """
+    try:
+        return _read_saved_detections(path)
+    except (OSError, pa.ArrowException) as error:
+        cause = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise DamagedDetectionsError(f"{path}: unreadable: {cause}") from None
+
+
+def _read_saved_detections(path: str | Path) -> SavedDetections:
     footer = read_footer(path)
     try:
         saved = SavedDetections(
@@ -245,7 +259,7 @@ def read_saved_detections(path: str | Path) -> SavedDetections:
             table=pq.read_table(path),
         )
     except KeyError as error:
-        raise ValueError(
+        raise DamagedDetectionsError(
             f"{path}: not a tracklake detections file (no {error} in its footer)"
         ) from None
     if footer.camera_motion is None:
@@ -258,14 +272,18 @@ def _read_camera_warps(path: Path, frames: int) -> np.ndarray:
     """``(frames, 2, 3)`` float64 warps from ``path``.
 
     Raises:
-        ValueError: the file is missing or has another number of frames; names the file.
+        DamagedDetectionsError: the file is missing or has another number of frames.
     """
     if not path.is_file():
-        raise ValueError(f"{path}: missing; the detections file says camera motion was saved")
+        raise DamagedDetectionsError(
+            f"{path}: missing; the detections file says camera motion was saved"
+        )
     column = pq.read_table(path, columns=["warp"])["warp"].combine_chunks()
     warps = column.flatten().to_numpy().reshape(-1, 2, 3)
     if len(warps) != frames:
-        raise ValueError(f"{path}: {len(warps)} camera-motion warps for {frames} frames read")
+        raise DamagedDetectionsError(
+            f"{path}: {len(warps)} camera-motion warps for {frames} frames read"
+        )
     return warps
 
 

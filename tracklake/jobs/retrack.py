@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tracklake.io.detection_store import (
     DETECTIONS_FLOOR,
+    DamagedDetectionsError,
     SavedDetections,
     read_saved_detections,
     saved_detection_files,
@@ -22,7 +23,7 @@ from tracklake.io.detection_store import (
 from tracklake.io.store import TrackFileWriter, write_run_json, write_videos_table
 from tracklake.io.track_summary import write_track_summary
 from tracklake.tracking import TrackerConfig, make_tracker
-from tracklake.types import VideoSummary
+from tracklake.types import VideoRef, VideoSummary
 
 
 def check_conf(conf: float | None) -> None:
@@ -104,10 +105,23 @@ def retrack_video(
     return summary
 
 
+def _retrack_file(
+    path: Path, out_dir: str | Path, tracker: TrackerConfig, conf: float | None
+) -> VideoSummary:
+    """``retrack_video`` of the detections saved in ``path``; a file that cannot be read is
+    a failed video (named by its file, the cause its error), and the others go on."""
+    try:
+        saved = read_saved_detections(path)
+    except DamagedDetectionsError as error:
+        return VideoSummary.failed(VideoRef(path.stem, str(path)), str(error))
+    return retrack_video(saved, out_dir, tracker, conf)
+
+
 def retrack_run(
     source_out: str | Path, out_dir: str | Path, tracker: TrackerConfig, conf: float | None = None
 ) -> list[VideoSummary]:
     """Retrack every video of run ``source_out`` into ``out_dir``; see the module docstring.
+    A saved detections file that cannot be read gives a failed video and the others go on.
 
     Raises:
         ValueError: ``source_out`` has no saved detections, or ``conf`` is below the floor.
@@ -119,9 +133,7 @@ def retrack_run(
             f"{Path(source_out) / 'detections'}: no saved detections; "
             "run tracklake track with --save-detections"
         )
-    summaries = [
-        retrack_video(read_saved_detections(path), out_dir, tracker, conf) for path in files
-    ]
+    summaries = [_retrack_file(path, out_dir, tracker, conf) for path in files]
     write_videos_table(summaries, out_dir)
     write_track_summary(out_dir)
     write_run_json(
