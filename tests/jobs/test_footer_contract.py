@@ -101,7 +101,7 @@ def test_detections_file_footer(run):
 def test_retracked_file_footer(run, tmp_path):
     out, _, tracks_entries = run
     ocsort = load_tracker_config("ocsort")
-    (summary,) = retrack_run(out, tmp_path, ocsort, conf=0.1)
+    (summary,) = retrack_run(out, tmp_path, ocsort, min_score=0.1)
     footer = raw_footer(tmp_path / "tracks" / "campus.parquet")
     assert json.loads(footer.pop("tracklake.summary")) == summary_entries(summary)
     saved = raw_footer(out / "detections" / "campus.parquet")

@@ -3,7 +3,7 @@
 Reads ``OUT/detections/<video>.parquet`` (written by ``track --save-detections``), feeds each
 video's frames to a new tracker in order, and writes ``OUT2`` with the output contract of
 ``track``: ``tracks/<video>.parquet``, ``videos.parquet``, ``run.json``. No decoding, no model:
-trying another tracker costs seconds. With the run's tracker and ``conf`` the tracks are those
+trying another tracker costs seconds. With the run's tracker and its ``conf`` the tracks are those
 of the run exactly.
 """
 
@@ -26,11 +26,12 @@ from tracklake.tracking import TrackerConfig, make_tracker
 from tracklake.types import VideoRef, VideoSummary
 
 
-def check_conf(conf: float | None) -> None:
-    """Raise ``ValueError`` unless ``conf`` is ``None`` or at least ``DETECTIONS_FLOOR``."""
-    if conf is not None and conf < DETECTIONS_FLOOR:
+def check_min_score(min_score: float | None) -> None:
+    """Raise ``ValueError`` unless ``min_score`` is ``None`` or at least ``DETECTIONS_FLOOR``."""
+    if min_score is not None and min_score < DETECTIONS_FLOOR:
         raise ValueError(
-            f"conf {conf} is below {DETECTIONS_FLOOR}, the floor detections were saved down to"
+            f"min_score {min_score} is below {DETECTIONS_FLOOR}, "
+            "the floor detections were saved down to"
         )
 
 
@@ -65,7 +66,10 @@ def check_retrackable(saved: SavedDetections, tracker: TrackerConfig) -> None:
 
 
 def retrack_video(
-    saved: SavedDetections, out_dir: str | Path, tracker: TrackerConfig, conf: float | None = None
+    saved: SavedDetections,
+    out_dir: str | Path,
+    tracker: TrackerConfig,
+    min_score: float | None = None,
 ) -> VideoSummary:
     """Track one video's saved detections into ``out_dir/tracks/<video>.parquet``.
 
@@ -74,15 +78,15 @@ def retrack_video(
         out_dir: the new run's folder.
         tracker: the tracker settings; appearance (``with_reid``) and camera-motion
             compensation use what the saving run stored (see ``check_retrackable``).
-        conf: keep detections scoring above this; ``None`` keeps the saving run's ``conf``.
+        min_score: keep detections scoring above this; ``None`` keeps the saving run's ``conf``.
     """
-    check_conf(conf)
+    check_min_score(min_score)
     check_retrackable(saved, tracker)
     started = time.monotonic()
     run_tracker = make_tracker(
         tracker, saved.fps, saved.vid_stride, camera_warps=saved.camera_warps
     )
-    kept_above = saved.conf if conf is None else conf
+    kept_above = saved.conf if min_score is None else min_score
     footer = replace(
         saved.footer,
         config_sha256=None,
@@ -106,7 +110,7 @@ def retrack_video(
 
 
 def _retrack_file(
-    path: Path, out_dir: str | Path, tracker: TrackerConfig, conf: float | None
+    path: Path, out_dir: str | Path, tracker: TrackerConfig, min_score: float | None
 ) -> VideoSummary:
     """``retrack_video`` of the detections saved in ``path``; a file that cannot be read is
     a failed video (named by its file, the cause its error), and the others go on."""
@@ -114,30 +118,33 @@ def _retrack_file(
         saved = read_saved_detections(path)
     except DamagedDetectionsError as error:
         return VideoSummary.failed(VideoRef(path.stem, str(path)), str(error))
-    return retrack_video(saved, out_dir, tracker, conf)
+    return retrack_video(saved, out_dir, tracker, min_score)
 
 
 def retrack_run(
-    source_out: str | Path, out_dir: str | Path, tracker: TrackerConfig, conf: float | None = None
+    source_out: str | Path,
+    out_dir: str | Path,
+    tracker: TrackerConfig,
+    min_score: float | None = None,
 ) -> list[VideoSummary]:
     """Retrack every video of run ``source_out`` into ``out_dir``; see the module docstring.
     A saved detections file that cannot be read gives a failed video and the others go on.
 
     Raises:
-        ValueError: ``source_out`` has no saved detections, or ``conf`` is below the floor.
+        ValueError: ``source_out`` has no saved detections, or ``min_score`` is below the floor.
     """
-    check_conf(conf)
+    check_min_score(min_score)
     files = saved_detection_files(source_out)
     if not files:
         raise ValueError(
             f"{Path(source_out) / 'detections'}: no saved detections; "
             "run tracklake track with --save-detections"
         )
-    summaries = [_retrack_file(path, out_dir, tracker, conf) for path in files]
+    summaries = [_retrack_file(path, out_dir, tracker, min_score) for path in files]
     write_videos_table(summaries, out_dir)
     write_track_summary(out_dir)
     write_run_json(
         out_dir,
-        {"retracked_from": str(source_out), "tracker": tracker.to_dict(), "conf": conf},
+        {"retracked_from": str(source_out), "tracker": tracker.to_dict(), "conf": min_score},
     )
     return summaries

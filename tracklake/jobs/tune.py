@@ -27,7 +27,7 @@ import pyarrow as pa
 from tracklake.eval.run_eval import score_run
 from tracklake.eval.scores import COMBINED, TUNABLE_METRICS
 from tracklake.io.detection_store import SavedDetections
-from tracklake.jobs.retrack import check_conf, check_retrackable, retrack_video
+from tracklake.jobs.retrack import check_min_score, check_retrackable, retrack_video
 from tracklake.jobs.tune_cv import CrossValidation, cross_validate
 from tracklake.jobs.tune_space import draw_trials, searched_keys
 from tracklake.tracking import TrackerConfig, load_tracker_config
@@ -98,14 +98,14 @@ def score_tracker(
     saved: Sequence[SavedDetections],
     dataset: str | Path,
     tracker: TrackerConfig,
-    conf: float | None,
+    min_score: float | None,
     time_parts: int = 1,
 ) -> pa.Table:
     """The scores (``eval.scores.SCORE_SCHEMA``) when ``tracker`` tracks ``saved``: one row
     per sequence (per part with ``time_parts`` above 1), then ``COMBINED``."""
     with tempfile.TemporaryDirectory(prefix="tracklake-trial-") as out_dir:
         for video in saved:
-            retrack_video(video, out_dir, tracker, conf)
+            retrack_video(video, out_dir, tracker, min_score)
         return score_run(out_dir, dataset, time_parts=time_parts).table
 
 
@@ -114,10 +114,10 @@ def _run_trial(
     configs: list[TrackerConfig],
     saved: list[SavedDetections],
     dataset: str,
-    conf: float | None,
+    min_score: float | None,
     time_parts: int,
 ) -> dict[str, float]:
-    table = score_tracker(saved, dataset, configs[params["trial"]], conf, time_parts)
+    table = score_tracker(saved, dataset, configs[params["trial"]], min_score, time_parts)
     return {
         f"{row['sequence']}{_KEY_SEPARATOR}{column}": float(row[column])
         for row in table.to_pylist()
@@ -129,7 +129,7 @@ def _run_trials(
     configs: list[TrackerConfig],
     saved: list[SavedDetections],
     dataset: str | Path,
-    conf: float | None,
+    min_score: float | None,
     time_parts: int,
 ) -> list[dict[str, float]]:
     """Each configuration's ``_run_trial`` scores, as Ray Tune trials, in ``configs``' order."""
@@ -137,7 +137,7 @@ def _run_trials(
 
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # no experiment banner on stdout
     trial = tune.with_parameters(
-        _run_trial, configs=configs, saved=saved, dataset=str(dataset), conf=conf,
+        _run_trial, configs=configs, saved=saved, dataset=str(dataset), min_score=min_score,
         time_parts=time_parts,
     )  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="tracklake-tune-") as storage:
@@ -206,7 +206,7 @@ def tune_tracker(
     base: TrackerConfig,
     trials: int,
     metric: str = "HOTA",
-    conf: float | None = None,
+    min_score: float | None = None,
     address: str | None = None,
     seed: int = 0,
 ) -> TuneResult:
@@ -220,7 +220,7 @@ def tune_tracker(
             carry the warps of its ``gmc_method`` (see ``camera_motion_as_saved``).
         trials: trials in all, the defaults included (at least 1).
         metric: one of ``TUNABLE_METRICS``, maximised.
-        conf: keep detections above this; ``None`` keeps the saving run's ``conf``.
+        min_score: keep detections above this; ``None`` keeps the saving run's ``conf``.
         address: the Ray cluster to join; ``None`` starts an embedded one.
         seed: the seed of the draw of trials.
     """
@@ -228,14 +228,14 @@ def tune_tracker(
 
     if metric not in TUNABLE_METRICS:
         raise ValueError(f"metric must be one of {', '.join(TUNABLE_METRICS)}, got {metric!r}")
-    check_conf(conf)
+    check_min_score(min_score)
     base = camera_motion_as_saved(base, saved)
     for video in saved:
         check_retrackable(video, base)
     configs = draw_trials(base, trials, seed)
     time_parts = TIME_PARTS if len(saved) == 1 else 1
     start_ray(address)
-    scores = _run_trials(configs, list(saved), dataset, conf, time_parts)
+    scores = _run_trials(configs, list(saved), dataset, min_score, time_parts)
     folds = _fold_names(scores[0])
     fold_scores = np.array(
         [[s[f"{fold}{_KEY_SEPARATOR}{metric}"] for fold in folds] for s in scores]
@@ -262,13 +262,14 @@ def tune_trackers(
     bases: Sequence[TrackerConfig],
     trials: int,
     metric: str = "HOTA",
-    conf: float | None = None,
+    min_score: float | None = None,
     address: str | None = None,
     seed: int = 0,
 ) -> list[TuneResult]:
     """``tune_tracker`` for each of ``bases``, with the same arguments."""
     return [
-        tune_tracker(saved, dataset, base, trials, metric, conf, address, seed) for base in bases
+        tune_tracker(saved, dataset, base, trials, metric, min_score, address, seed)
+        for base in bases
     ]
 
 
