@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-import pyarrow.dataset as pads
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from tracklake.io import layout
+from tracklake.io.object_store import open_store
 from tracklake.io.store import read_videos_table
 from tracklake.types import VideoStatus
 
@@ -16,13 +18,17 @@ _SLOWEST = 5
 
 def tracks_per_class(out_dir: str | Path) -> dict[str, int]:
     """Distinct (video, track) pairs per class name, most frequent first."""
-    folder = Path(out_dir) / layout.TRACKS
-    files = sorted(str(path) for path in folder.glob(layout.VIDEO_OBJECT_PATTERN))
-    if not files:
+    store = open_store(out_dir)
+    keys = store.keys(layout.TRACKS, layout.VIDEO_OBJECT_PATTERN)
+    if not keys:
         return {}
-    table = pads.dataset(files, format="parquet").to_table(
-        columns=["video_id", "track_id", "class_name"]
-    )
+    tables = []
+    for key in keys:
+        with store.open(key) as tracks_file:
+            tables.append(
+                pq.read_table(tracks_file, columns=["video_id", "track_id", "class_name"])
+            )
+    table = pa.concat_tables(tables)
     pairs = table.group_by(["class_name", "video_id", "track_id"]).aggregate([])
     counts = pairs.group_by("class_name").aggregate([("video_id", "count")])
     ordered = counts.sort_by([("video_id_count", "descending"), ("class_name", "ascending")])

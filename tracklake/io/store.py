@@ -308,14 +308,16 @@ def write_videos_table(summaries: Sequence[VideoSummary], out_dir: str | Path) -
 
 def read_videos_table(out_dir: str | Path) -> list[VideoSummary]:
     """The summaries of ``OUT/videos.parquet``; ``[]`` when the run has none yet."""
-    path = Path(out_dir) / layout.VIDEOS
-    if not path.exists():
+    store = open_store(out_dir)
+    if not store.exists(layout.VIDEOS):
         return []
+    with store.open(layout.VIDEOS) as videos_file:
+        table = pq.read_table(videos_file)
     return [
         summary_from_record(
             row, {name: value for name, value in row.items() if name not in SUMMARY_COLUMNS.names}
         )
-        for row in pq.read_table(path).to_pylist()
+        for row in table.to_pylist()
     ]
 
 

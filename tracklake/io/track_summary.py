@@ -114,8 +114,11 @@ def summarise_tracks(table: pa.Table) -> pa.Table:
 
 def build_track_summary(out_dir: str | Path) -> pa.Table:
     """The summary of every ``OUT/tracks/*.parquet``, sorted by video then track."""
-    files = sorted((Path(out_dir) / layout.TRACKS).glob(layout.VIDEO_OBJECT_PATTERN))
-    parts = [summarise_tracks(pq.read_table(path, columns=_INPUT_COLUMNS)) for path in files]
+    store = open_store(out_dir)
+    parts = []
+    for key in store.keys(layout.TRACKS, layout.VIDEO_OBJECT_PATTERN):
+        with store.open(key) as tracks_file:
+            parts.append(summarise_tracks(pq.read_table(tracks_file, columns=_INPUT_COLUMNS)))
     table = pa.concat_tables([TRACK_SUMMARY_SCHEMA.empty_table(), *parts])
     return table.sort_by([("video_id", "ascending"), ("track_id", "ascending")])
 
