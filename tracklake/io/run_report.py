@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
+import pyarrow.dataset as pads
 
 from tracklake.io import layout
 from tracklake.io.object_store import open_store
@@ -22,13 +21,10 @@ def tracks_per_class(out_dir: str | Path) -> dict[str, int]:
     keys = store.keys(layout.TRACKS, layout.VIDEO_OBJECT_PATTERN)
     if not keys:
         return {}
-    tables = []
-    for key in keys:
-        with store.open(key) as tracks_file:
-            tables.append(
-                pq.read_table(tracks_file, columns=["video_id", "track_id", "class_name"])
-            )
-    table = pa.concat_tables(tables)
+    files = [store.location(key) for key in keys]  # one dataset: its files read in parallel
+    table = pads.dataset(files, format="parquet").to_table(
+        columns=["video_id", "track_id", "class_name"]
+    )
     pairs = table.group_by(["class_name", "video_id", "track_id"]).aggregate([])
     counts = pairs.group_by("class_name").aggregate([("video_id", "count")])
     ordered = counts.sort_by([("video_id_count", "descending"), ("class_name", "ascending")])
