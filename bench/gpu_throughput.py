@@ -50,10 +50,11 @@ sys.path.insert(0, str(REPO))  # tracklake without installing it (a bare GPU mac
 
 from process_memory import PssSampler, megabytes  # noqa: E402
 
-from tracklake.config import PipelineConfig  # noqa: E402
+from tracklake.config import JobConfig, PipelineConfig  # noqa: E402
 from tracklake.detection.config import DetectorConfig  # noqa: E402
 from tracklake.io.footer import Footer  # noqa: E402
 from tracklake.jobs.pipeline import track_video  # noqa: E402
+from tracklake.jobs.plan import GPU_DEFAULTS, plan_device  # noqa: E402
 from tracklake.jobs.worker_plan import WorkerPlan  # noqa: E402
 from tracklake.tracking import load_tracker_config  # noqa: E402
 from tracklake.types import VideoRef, VideoStatus  # noqa: E402
@@ -74,11 +75,10 @@ def tracklake_process(args, processes, videos_at_once, videos, barrier, results)
     )  # fmt: skip
     torch_threads = max(1, os.cpu_count() // processes)  # as worker_plan.plan_workers on one node
     out_dir = tempfile.mkdtemp(prefix="gpu-throughput-")
-    plan = WorkerPlan(
-        workers=processes, gpus_per_worker=1 / processes, torch_threads=torch_threads,
-        batch=args.batch, videos_at_once=videos_at_once, decode_threads=args.decode_threads,
-    )  # fmt: skip
-    detector, pipeline = plan.load_worker(pipeline)  # exactly what a Ray worker runs
+    job = JobConfig(videos_per_worker=videos_at_once)
+    device = plan_device(pipeline, job, GPU_DEFAULTS, torch_threads)
+    plan = WorkerPlan(workers=processes, gpus_per_worker=1 / processes, device=device)
+    detector, tracking = plan.load_worker(pipeline)  # exactly what a Ray worker runs
     footer = Footer(model=args.model, config_sha256="0" * 64,
                     model_sha256=detector.detector.model_sha256)  # fmt: skip
     counts = {"frames": 0, "failures": []}
@@ -86,7 +86,7 @@ def tracklake_process(args, processes, videos_at_once, videos, barrier, results)
 
     def track_videos() -> None:
         while (ref := videos.get()) is not None:
-            summary = track_video(ref, detector, pipeline, out_dir, footer)
+            summary = track_video(ref, detector, tracking, out_dir, footer)
             with lock:
                 counts["frames"] += summary.frames
                 if summary.status != VideoStatus.OK:

@@ -36,11 +36,12 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # tracklake without installing it (a bare GPU machine)
 
-from tracklake.config import DEFAULT_DECODE_BUFFER_BYTES, PipelineConfig  # noqa: E402
+from tracklake.config import DEFAULT_DECODE_BUFFER_BYTES, JobConfig, PipelineConfig  # noqa: E402
 from tracklake.detection.config import DetectorConfig  # noqa: E402
 from tracklake.io.footer import Footer  # noqa: E402
 from tracklake.io.video import VideoDecoder  # noqa: E402
 from tracklake.jobs.pipeline import frames_per_chunk, track_video  # noqa: E402
+from tracklake.jobs.plan import CPU_DEFAULTS, TrackingPlan, plan_device  # noqa: E402
 from tracklake.tracking import load_tracker_config  # noqa: E402
 from tracklake.types import Detections, VideoRef  # noqa: E402
 
@@ -109,6 +110,7 @@ def worker(mode: str, args: argparse.Namespace, decoded_size, number: int, barri
             load_tracker_config("bytetrack"),
             decode_threads=args.decode_threads,
         )
+        plan = TrackingPlan.of(config, plan_device(config, JobConfig(), CPU_DEFAULTS, 1))
         out = tempfile.mkdtemp(prefix="ceiling-")
     barrier.wait()
     started = time.monotonic()
@@ -120,7 +122,7 @@ def worker(mode: str, args: argparse.Namespace, decoded_size, number: int, barri
         frames = sum(len(batch) for batch in batches)
     else:
         ref = VideoRef(f"video-{number}", path)
-        frames = track_video(ref, detector, config, out, Footer(config_sha256="0" * 64)).frames
+        frames = track_video(ref, detector, plan, out, Footer(config_sha256="0" * 64)).frames
     ended = time.monotonic()
     if mode == "track_video":
         shutil.rmtree(out)

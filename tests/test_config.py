@@ -48,7 +48,6 @@ PIPELINE_NEUTRAL = {
     "decode_buffer_bytes": 1 << 20,
     "max_frame_pixels": 640 * 480,
     "stall_timeout_s": 5.0,
-    "frames_per_request": 2,
 }
 # tracklake's own tracker key: the frame rate track_buffer is counted at
 TRACKER_KEYS_OF_EVERY_TYPE = {"track_buffer_fps"}

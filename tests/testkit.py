@@ -11,6 +11,9 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from tracklake.config import JobConfig, PipelineConfig
+from tracklake.jobs.plan import CPU_DEFAULTS, TrackingPlan, plan_device
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = Path(os.environ.get("TRACKLAKE_SHARED", REPO_ROOT.parent / "shared")).resolve()
 
@@ -73,3 +76,10 @@ def fill(folder: Path, leave_bytes: int) -> Path:
     with open(filler, "wb") as file:
         file.write(b"\0" * max(free - leave_bytes, 0))
     return filler
+
+
+def cpu_plan(pipeline: PipelineConfig, videos_at_once: int = 1) -> TrackingPlan:
+    """``pipeline`` as one CPU worker runs it, the user's choices kept and the device's
+    defaults for the rest (``jobs.plan``)."""
+    job = JobConfig(videos_per_worker=videos_at_once)
+    return TrackingPlan.of(pipeline, plan_device(pipeline, job, CPU_DEFAULTS, torch_threads=1))

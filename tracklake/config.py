@@ -33,8 +33,8 @@ class PipelineConfig:
         detector: model and inference settings.
         tracker: tracker settings.
         vid_stride: track every n-th frame.
-        decode_threads: FFmpeg threads per video being decoded; ``None``: by device (a
-            Ray job's worker plan), else ``DEFAULT_DECODE_THREADS``.
+        decode_threads: FFmpeg threads per video being decoded; ``None``: by device,
+            resolved by the worker's step of ``jobs.plan``.
         scale_at: where frames are scaled to the model's input size: ``decode`` (FFmpeg
             scales them while decoding; full-size frames are never held) or ``model`` (decoded
             at full size and scaled by the detector, exactly as Ultralytics does; slower and
@@ -47,10 +47,6 @@ class PipelineConfig:
         save_detections: also write every frame's detections, down to ``DETECTIONS_FLOOR``,
             to ``OUT/detections/<video>.parquet``; the tracker still sees only those above
             ``detector.conf``, so the tracks do not change.
-        frames_per_request: most frames a video decodes and hands the detector at a time
-            (fewer where ``decode_buffer_bytes`` holds fewer); ``None``: one forward pass's
-            worth, ``detector.batch``. A Ray job's worker plan sets it so that the videos a
-            worker tracks at once fill a pass together. Does not change the tracks.
     """
 
     detector: DetectorConfig
@@ -62,15 +58,12 @@ class PipelineConfig:
     max_frame_pixels: int = DEFAULT_MAX_FRAME_PIXELS
     stall_timeout_s: float = 300.0
     save_detections: bool = False
-    frames_per_request: int | None = None
 
     def __post_init__(self) -> None:
         if self.vid_stride < 1:
             raise ValueError(f"vid_stride must be >= 1, got {self.vid_stride}")
         if self.decode_threads is not None and self.decode_threads < 1:
             raise ValueError(f"decode_threads must be >= 1, got {self.decode_threads}")
-        if self.frames_per_request is not None and self.frames_per_request < 1:
-            raise ValueError(f"frames_per_request must be >= 1, got {self.frames_per_request}")
         if self.scale_at not in SCALE_AT:
             raise ValueError(f"scale_at must be one of {SCALE_AT}, got {self.scale_at!r}")
         if self.decode_buffer_bytes < 1 or self.max_frame_pixels < 1:
@@ -87,7 +80,6 @@ class PipelineConfig:
             "max_frame_pixels": self.max_frame_pixels,
             "stall_timeout_s": self.stall_timeout_s,
             "save_detections": self.save_detections,
-            "frames_per_request": self.frames_per_request,
         }
 
     def inference_detector(self) -> DetectorConfig:

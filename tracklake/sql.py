@@ -9,21 +9,13 @@ it). ``tracklake.query()`` runs a statement on them. DuckDB is an optional depen
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import duckdb
 
 from tracklake.io import layout
 from tracklake.io.store import TRACK_SCHEMA
 from tracklake.io.track_summary import build_track_summary
-from tracklake.text_table import aligned_table
-
-FORMATS = ("table", "csv", "json")
 
 
 def _literal(path: Path) -> str:
@@ -58,23 +50,3 @@ def connect(out_dir: str | Path) -> duckdb.DuckDBPyConnection:
     else:
         connection.register("track_summary", build_track_summary(out_dir))
     return connection
-
-
-def format_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str) -> str:
-    """Rows as text: ``table`` (aligned columns), ``csv`` (with a header) or ``json``.
-
-    ``json`` is one array of objects, one object a line; values JSON cannot hold (dates,
-    decimals) are written as strings.
-    """
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows(rows)
-        return buffer.getvalue().rstrip("\n")
-    if fmt == "json":
-        lines = [json.dumps(dict(zip(columns, row, strict=True)), default=str) for row in rows]
-        return "[\n" + ",\n".join(lines) + "\n]" if lines else "[]"
-    if fmt == "table":
-        return aligned_table(columns, rows)
-    raise ValueError(f"unknown format {fmt!r}: one of {', '.join(FORMATS)}")

@@ -1,9 +1,14 @@
-"""Rows as an aligned plain-text table, for the terminal."""
+"""Rows as text for the terminal or a pipe: an aligned table, CSV or JSON."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from collections.abc import Sequence
 from typing import Any
+
+FORMATS = ("table", "csv", "json")
 
 
 def _cell(value: Any, decimals: int | None) -> str:
@@ -36,3 +41,23 @@ def aligned_table(
     ]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
+
+
+def format_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str) -> str:
+    """Rows as text: ``table`` (aligned columns), ``csv`` (with a header) or ``json``.
+
+    ``json`` is one array of objects, one object a line; values JSON cannot hold (dates,
+    decimals) are written as strings.
+    """
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows)
+        return buffer.getvalue().rstrip("\n")
+    if fmt == "json":
+        lines = [json.dumps(dict(zip(columns, row, strict=True)), default=str) for row in rows]
+        return "[\n" + ",\n".join(lines) + "\n]" if lines else "[]"
+    if fmt == "table":
+        return aligned_table(columns, rows)
+    raise ValueError(f"unknown format {fmt!r}: one of {', '.join(FORMATS)}")

@@ -22,11 +22,12 @@ COPIES = 8  # of the 302-frame 1080p clip: 2,416 frames, 80 s of video
 TRACK_SLOWLY = """
 import json, sys, time
 import numpy as np
-from tracklake.config import PipelineConfig
+from tracklake.config import JobConfig, PipelineConfig
 from tracklake.detection.config import DetectorConfig
 from tracklake.io.footer import Footer
 from tracklake.jobs.memory import map_large_allocations
 from tracklake.jobs.pipeline import track_video
+from tracklake.jobs.plan import CPU_DEFAULTS, TrackingPlan, plan_device
 from tracklake.tracking import load_tracker_config
 from tracklake.types import Detections, VideoRef
 
@@ -53,7 +54,8 @@ class SlowFullSize:
 map_large_allocations()  # as every worker does
 detector = SlowFullSize()
 config = PipelineConfig(DetectorConfig(batch=8), load_tracker_config("bytetrack"), decode_threads=2)
-summary = track_video(VideoRef("long", sys.argv[1]), detector, config, sys.argv[2], Footer())
+plan = TrackingPlan.of(config, plan_device(config, JobConfig(), CPU_DEFAULTS, torch_threads=1))
+summary = track_video(VideoRef("long", sys.argv[1]), detector, plan, sys.argv[2], Footer())
 print(json.dumps({"frames": summary.frames, "samples": detector.samples}))
 """
 

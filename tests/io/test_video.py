@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from testkit import cpu_plan
 
 from tracklake.config import PipelineConfig
 from tracklake.detection.config import DetectorConfig
@@ -203,5 +204,7 @@ def test_a_header_claiming_frames_over_the_limit_fails_before_decoding(shared_vi
 
     config = PipelineConfig(DetectorConfig(), load_tracker_config("bytetrack"))
     limited = replace(config, max_frame_pixels=1000)
-    summary = track_video(VideoRef("campus", str(path)), None, limited, tmp_path, Footer())
+    summary = track_video(
+        VideoRef("campus", str(path)), None, cpu_plan(limited), tmp_path, Footer()
+    )
     assert summary.status == VideoStatus.FAILED and "frame too large" in summary.error

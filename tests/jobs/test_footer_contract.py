@@ -10,6 +10,7 @@ from dataclasses import asdict
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+from testkit import cpu_plan
 
 import tracklake
 from tracklake.config import PipelineConfig
@@ -57,7 +58,9 @@ def run(tmp_path_factory, shared_videos):
     video = shared_videos / "TUD-Campus.mp4"
     config = PipelineConfig(DetectorConfig(), load_tracker_config("bytetrack"), vid_stride=2,
                             save_detections=True)  # fmt: skip
-    summary = track_video(VideoRef("campus", str(video)), TwoBoxes(), config, out, RUN_FOOTER)
+    summary = track_video(
+        VideoRef("campus", str(video)), TwoBoxes(), cpu_plan(config), out, RUN_FOOTER
+    )
     stat = os.stat(video)
     tracks_entries = {
         "tracklake.schema_version": "1",

@@ -8,6 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+from testkit import cpu_plan
 
 from tracklake.config import PipelineConfig
 from tracklake.detection.config import DetectorConfig
@@ -56,7 +57,7 @@ def config() -> PipelineConfig:
 
 def test_video_is_tracked_in_order(tmp_path, shared_videos, config):
     ref = VideoRef("campus", str(shared_videos / "TUD-Campus.mp4"), {"camera": "north"})
-    summary = track_video(ref, WalkingPeople(), config, tmp_path, RUN_FOOTER)
+    summary = track_video(ref, WalkingPeople(), cpu_plan(config), tmp_path, RUN_FOOTER)
     assert summary.status == VideoStatus.OK and summary.error == ""
     assert (summary.frames, summary.detections, summary.tracks) == (71, 142, 2)
     assert (summary.width, summary.height, summary.fps) == (640, 480, 25.0)
@@ -75,7 +76,9 @@ def test_video_is_tracked_in_order(tmp_path, shared_videos, config):
 
 def test_vid_stride_tracks_every_nth_frame(tmp_path, shared_videos, config):
     ref = VideoRef("campus", str(shared_videos / "TUD-Campus.mp4"))
-    summary = track_video(ref, WalkingPeople(), replace(config, vid_stride=5), tmp_path, RUN_FOOTER)
+    summary = track_video(
+        ref, WalkingPeople(), cpu_plan(replace(config, vid_stride=5)), tmp_path, RUN_FOOTER
+    )
     frames = pq.read_table(tracks_path(tmp_path, "campus"), columns=["frame"]).column(0)
     assert summary.frames == 15
     assert sorted(set(frames.to_pylist())) == list(range(0, 71, 5))
@@ -83,7 +86,7 @@ def test_vid_stride_tracks_every_nth_frame(tmp_path, shared_videos, config):
 
 def test_broken_video_fails_without_a_tracks_file(tmp_path, bad_videos, config):
     ref = VideoRef("random", str(bad_videos["random"]))
-    summary = track_video(ref, WalkingPeople(), config, tmp_path, RUN_FOOTER)
+    summary = track_video(ref, WalkingPeople(), cpu_plan(config), tmp_path, RUN_FOOTER)
     assert summary.status == VideoStatus.FAILED
     assert summary.error.startswith(
         f"{bad_videos['random']}: not a video: FFmpeg cannot read it as a video ("
@@ -93,7 +96,7 @@ def test_broken_video_fails_without_a_tracks_file(tmp_path, bad_videos, config):
 
 def test_cut_video_is_partial_with_its_good_frames(tmp_path, bad_videos, config):
     ref = VideoRef("cut", str(bad_videos["index_at_front_cut"]))
-    summary = track_video(ref, WalkingPeople(), config, tmp_path, RUN_FOOTER)
+    summary = track_video(ref, WalkingPeople(), cpu_plan(config), tmp_path, RUN_FOOTER)
     assert summary.status == VideoStatus.PARTIAL
     assert "truncated" in summary.error and str(bad_videos["index_at_front_cut"]) in summary.error
     frames = pq.read_table(tracks_path(tmp_path, "cut"), columns=["frame"]).column(0).to_pylist()
@@ -119,7 +122,7 @@ def test_frames_are_decoded_at_the_detectors_size_and_capped_in_bytes(
     config = replace(config, decode_buffer_bytes=15 * 240 * 320 * 3)
     detector = HalfSize()
     ref = VideoRef("campus", str(shared_videos / "TUD-Campus.mp4"))
-    summary = track_video(ref, detector, config, tmp_path, RUN_FOOTER)
+    summary = track_video(ref, detector, cpu_plan(config), tmp_path, RUN_FOOTER)
     assert (summary.frames, summary.width, summary.height) == (71, 640, 480)
     assert max(shape[0] for shape in detector.chunk_shapes) == 5
 
@@ -133,7 +136,7 @@ def test_detector_crash_leaves_no_file(tmp_path, shared_videos, config):
 
     ref = VideoRef("campus", str(shared_videos / "TUD-Campus.mp4"))
     with pytest.raises(MemoryError):
-        track_video(ref, Exploding(), config, tmp_path, RUN_FOOTER)
+        track_video(ref, Exploding(), cpu_plan(config), tmp_path, RUN_FOOTER)
     assert os.listdir(tmp_path / layout.TRACKS) == []
 
 
@@ -142,7 +145,7 @@ def test_footer_lets_a_rerun_skip_exactly_what_is_unchanged(tmp_path, shared_vid
     video.parent.mkdir()
     video.write_bytes((shared_videos / "TUD-Campus.mp4").read_bytes())
     ref = VideoRef("campus", str(video), {"camera": "north"})
-    summary = track_video(ref, WalkingPeople(), config, tmp_path, RUN_FOOTER)
+    summary = track_video(ref, WalkingPeople(), cpu_plan(config), tmp_path, RUN_FOOTER)
     footer = read_footer(tracks_path(tmp_path, "campus"))
     assert footer.summary is not None and footer.config_sha256 == RUN_FOOTER.config_sha256
 
@@ -155,7 +158,7 @@ def test_footer_lets_a_rerun_skip_exactly_what_is_unchanged(tmp_path, shared_vid
 
 def test_partial_video_is_not_skipped(tmp_path, bad_videos, config):
     ref = VideoRef("cut", str(bad_videos["index_at_front_cut"]))
-    track_video(ref, WalkingPeople(), config, tmp_path, RUN_FOOTER)
+    track_video(ref, WalkingPeople(), cpu_plan(config), tmp_path, RUN_FOOTER)
     assert finished_summary(tmp_path, ref, RUN_FOOTER.config_sha256) is None
 
 
@@ -171,17 +174,19 @@ def test_worker_memory_stays_flat_on_1080p(tmp_path, shared_videos, yolov8n_weig
 import psutil
 from tracklake.jobs.memory import map_large_allocations
 assert map_large_allocations()
-from tracklake.config import PipelineConfig
+from tracklake.config import JobConfig, PipelineConfig
 from tracklake.detection import DetectorConfig, load_detector
 from tracklake.io.footer import Footer
 from tracklake.jobs.pipeline import track_video
+from tracklake.jobs.plan import CPU_DEFAULTS, TrackingPlan, plan_device
 from tracklake.tracking import load_tracker_config
 from tracklake.types import VideoRef
 detector = load_detector(DetectorConfig(model={str(yolov8n_weights)!r}, device="cpu", batch=8))
 config = PipelineConfig(DetectorConfig(batch=8), load_tracker_config("bytetrack"), 3, 1)
+plan = TrackingPlan.of(config, plan_device(config, JobConfig(), CPU_DEFAULTS, torch_threads=1))
 start = psutil.Process().memory_info().rss
 ref = VideoRef("v", {str(shared_videos / "pedestrians-1080p.mp4")!r})
-track_video(ref, detector, config, {str(tmp_path)!r}, Footer())
+track_video(ref, detector, plan, {str(tmp_path)!r}, Footer())
 print((psutil.Process().memory_info().rss - start) >> 20)
 """
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,

@@ -7,6 +7,7 @@ the real model check; only the detector is a fake, and the dispatch runs the vid
 from __future__ import annotations
 
 import pytest
+from testkit import cpu_plan
 
 from tracklake.config import JobConfig, PipelineConfig
 from tracklake.detection.config import DetectorConfig
@@ -43,7 +44,9 @@ class InProcess:
         self.handed.append([ref.video_id for ref in work.order.videos])
         summaries = {}
         for ref in work.order.videos:
-            summary = track_video(ref, OnePerson(), work.pipeline, work.out_dir, work.footer)
+            summary = track_video(
+                ref, OnePerson(), cpu_plan(work.pipeline), work.out_dir, work.footer
+            )
             summaries[ref.video_id] = summary
             work.on_done(summary)
         return summaries

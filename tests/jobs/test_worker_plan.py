@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -10,8 +11,10 @@ import pytest
 
 from tracklake.config import JobConfig, PipelineConfig
 from tracklake.detection.config import DetectorConfig
+from tracklake.io.detection_store import DETECTIONS_FLOOR
 from tracklake.jobs.errors import JobError
-from tracklake.jobs.worker_plan import CPU_DEFAULTS, GPU_DEFAULTS, plan_workers
+from tracklake.jobs.plan import CPU_DEFAULTS, GPU_DEFAULTS, TrackingPlan
+from tracklake.jobs.worker_plan import plan_workers
 from tracklake.tracking import load_tracker_config
 
 PIPELINE = PipelineConfig(DetectorConfig(), load_tracker_config("bytetrack"))
@@ -32,23 +35,35 @@ PIPELINE = PipelineConfig(DetectorConfig(), load_tracker_config("bytetrack"))
 )
 def test_workers_gpu_shares_and_threads(job, resources, nodes, expected):
     plan = plan_workers(job, PIPELINE, resources, nodes)
-    assert (plan.workers, plan.gpus_per_worker, plan.torch_threads) == expected
+    assert (plan.workers, plan.gpus_per_worker, plan.device.torch_threads) == expected
 
 
 def test_defaults_follow_the_device_and_yield_to_the_user():
-    gpu = plan_workers(JobConfig(), PIPELINE, {"CPU": 16, "GPU": 1}, 1)
-    cpu = plan_workers(JobConfig(), PIPELINE, {"CPU": 2}, 1)
-    assert (gpu.videos_at_once, gpu.decode_threads) == (
-        GPU_DEFAULTS.videos_at_once, GPU_DEFAULTS.decode_threads)  # fmt: skip
-    assert (cpu.videos_at_once, cpu.decode_threads) == (
-        CPU_DEFAULTS.videos_at_once, CPU_DEFAULTS.decode_threads)  # fmt: skip
+    gpu = plan_workers(JobConfig(), PIPELINE, {"CPU": 16, "GPU": 1}, 1).device
+    cpu = plan_workers(JobConfig(), PIPELINE, {"CPU": 2}, 1).device
+    assert (gpu.device_type, gpu.videos_at_once, gpu.decode_threads) == (
+        "cuda", GPU_DEFAULTS.videos_at_once, GPU_DEFAULTS.decode_threads)  # fmt: skip
+    assert (cpu.device_type, cpu.videos_at_once, cpu.decode_threads) == (
+        "cpu", CPU_DEFAULTS.videos_at_once, CPU_DEFAULTS.decode_threads)  # fmt: skip
     assert gpu.batch > cpu.batch
     chosen = PipelineConfig(DetectorConfig(batch=7), PIPELINE.tracker, decode_threads=3)
-    plan = plan_workers(JobConfig(videos_per_worker=5), chosen, {"CPU": 2}, 1)
-    assert (plan.batch, plan.videos_at_once, plan.decode_threads) == (7, 5, 3)
-    worker_pipeline = plan.worker_pipeline(PIPELINE)
-    assert (worker_pipeline.detector.batch, worker_pipeline.decode_threads) == (7, 3)
-    assert worker_pipeline.frames_per_request == 2  # 5 videos x 2 frames fill a pass of 7
+    device = plan_workers(JobConfig(videos_per_worker=5), chosen, {"CPU": 2}, 1).device
+    assert (device.batch, device.videos_at_once, device.decode_threads) == (7, 5, 3)
+    assert device.frames_per_request == 2  # 5 videos x 2 frames fill a pass of 7
+    plan = TrackingPlan.of(chosen, device)
+    assert plan.detector.batch == 7 and plan.pipeline is chosen
+
+
+def test_the_detector_runs_as_the_tracker_and_saved_detections_need():
+    """The plan's detector: embeddings where the tracker matches on appearance, and the
+    detections floor where the run saves detections; the run's conf stays the tracker's."""
+    appearance = load_tracker_config("botsort")
+    appearance = dataclasses.replace(appearance, with_reid=True, model="auto")
+    pipeline = PipelineConfig(DetectorConfig(conf=0.3), appearance, save_detections=True)
+    device = plan_workers(JobConfig(), pipeline, {"CPU": 2}, 1).device
+    plan = TrackingPlan.of(pipeline, device)
+    assert (plan.detector.embeddings, plan.detector.conf) == ("auto", DETECTIONS_FLOOR)
+    assert plan.pipeline.detector.conf == 0.3
 
 
 @pytest.mark.slow
@@ -61,14 +76,15 @@ def test_a_worker_runs_the_plans_threads_batch_and_requests(yolov8n_weights):
 import torch
 from tracklake.config import PipelineConfig
 from tracklake.detection.config import DetectorConfig
+from tracklake.jobs.plan import DevicePlan
 from tracklake.jobs.worker_plan import WorkerPlan
 from tracklake.tracking import load_tracker_config
-plan = WorkerPlan(workers=1, gpus_per_worker=0.0, torch_threads={threads}, batch=6,
-                  videos_at_once=4, decode_threads=1)
+device = DevicePlan("cpu", batch=6, videos_at_once=4, decode_threads=1, torch_threads={threads})
+plan = WorkerPlan(workers=1, gpus_per_worker=0.0, device=device)
 detector = DetectorConfig(model={str(yolov8n_weights)!r}, device="cpu", batch=1)
-batcher, pipeline = plan.load_worker(PipelineConfig(detector, load_tracker_config("bytetrack")))
-print(torch.get_num_threads(), batcher.batch, batcher.detector.batch, pipeline.detector.batch,
-      pipeline.frames_per_request)
+batcher, tracking = plan.load_worker(PipelineConfig(detector, load_tracker_config("bytetrack")))
+print(torch.get_num_threads(), batcher.batch, batcher.detector.batch, tracking.detector.batch,
+      tracking.device.frames_per_request)
 """
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             timeout=300, check=True)  # fmt: skip

@@ -10,6 +10,7 @@ import click
 from tracklake import api
 from tracklake.cli.options import api_option
 from tracklake.io import layout
+from tracklake.text_table import FORMATS, format_rows
 
 
 @click.command()
@@ -35,7 +36,7 @@ def info(out: Path, rebuild: bool) -> None:
 @click.command()
 @click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.argument("sql")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
               show_default=True,
               help="Aligned columns, CSV with a header, or a JSON array of objects.")  # fmt: skip
 def query(out: Path, sql: str, fmt: str) -> None:
@@ -49,8 +50,6 @@ def query(out: Path, sql: str, fmt: str) -> None:
     Recipes: docs/queries.md. Needs DuckDB (pip install 'tracklake[query]').
     """
     import duckdb
-
-    from tracklake.sql import format_rows
 
     try:
         relation = api.query(out, sql)

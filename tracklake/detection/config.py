@@ -31,7 +31,8 @@ class DetectorConfig:
         half: run in float16 on an accelerator; ignored on the CPU, as in Ultralytics.
         device: ``auto`` (first CUDA device if any, else the CPU), ``cpu``, ``cuda``,
             ``cuda:N``, ``N`` (CUDA device N) or ``mps``.
-        batch: frames per forward pass; ``None`` picks by device (``default_batch``).
+        batch: frames per forward pass; ``None`` picks by device (``default_batch``): in a
+            job, the worker's step of ``jobs.plan``; alone, ``load_detector``.
         unsafe_load_pickle: read a ``.pt`` checkpoint with the plain unpickler, which runs any
             code the file names, instead of the allow-list (see ``checkpoint``). Only for files
             the user trusts; it never changes a result.

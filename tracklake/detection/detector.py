@@ -53,7 +53,8 @@ def load_detector(config: DetectorConfig, torch_threads: int | None = None) -> D
         torch.backends.cudnn.benchmark = True
         model.network.to(memory_format=torch.channels_last)
     dtype = torch.float16 if half else torch.float32
-    detector = Detector(model, config, path, device, dtype)
+    batch = default_batch(device.type) if config.batch is None else config.batch
+    detector = Detector(model, config, path, device, dtype, batch)
     detector.features, detector.crop_encoder = load_appearance(
         config.embeddings, model, path, device, unsafe_load_pickle=config.unsafe_load_pickle
     )
@@ -87,6 +88,7 @@ class Detector:
         path: Path,
         device: torch.device,
         dtype: torch.dtype,
+        batch: int,
     ) -> None:
         self._model = model
         self.features: DetectorFeatures | None = None
@@ -103,7 +105,7 @@ class Detector:
         )
         self._target = self._target_size(model, config.imgsz)
         self.class_names = model.class_names
-        self.batch = config.batch or default_batch(device.type)
+        self.batch = batch
         self.model_sha256 = file_sha256(path)
         self.model_path = str(path.resolve())
         self.task = model.task

@@ -321,11 +321,21 @@ def read_videos_table(out_dir: str | Path) -> list[VideoSummary]:
     ]
 
 
-def write_run_json(out_dir: str | Path, configuration: Mapping[str, Any]) -> str:
-    """Write ``OUT/run.json``: the run's configuration and the versions that produced it."""
+def write_run_json(
+    out_dir: str | Path,
+    configuration: Mapping[str, Any],
+    workers: Sequence[Mapping[str, Any]] = (),
+) -> str:
+    """Write ``OUT/run.json``: the run's configuration, how each kind of worker ran it
+    (``workers``, once they are planned: ``WorkerPlan.to_dict``) and the versions that
+    produced it."""
     from tracklake.versions import package_versions
 
-    document = {"configuration": dict(configuration), "versions": package_versions()}
+    document = {
+        "configuration": dict(configuration),
+        "workers": [dict(plan) for plan in workers],
+        "versions": package_versions(),
+    }
     text = json.dumps(document, indent=2, sort_keys=True, default=str) + "\n"
     return write_object(
         open_store(out_dir), layout.RUN, lambda file: Path(file).write_text(text, encoding="utf-8")

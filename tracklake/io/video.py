@@ -26,7 +26,8 @@ from tracklake.io.video_diagnosis import (
     open_error,
 )
 
-DEFAULT_DECODE_THREADS = 2
+# One thread: a worker decodes beside its model, which takes the other cores (jobs.worker_plan).
+DEFAULT_DECODE_THREADS = 1
 # 8K DCI; a header claiming more is far more likely hostile or broken than real footage.
 DEFAULT_MAX_FRAME_PIXELS = 8192 * 4320
 

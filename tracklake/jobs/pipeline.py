@@ -29,7 +29,8 @@ from tracklake.io.image_sequence import ImageSequenceDecoder, open_decoder
 from tracklake.io.prefetch import prefetch
 from tracklake.io.remote import local_video, source_stat
 from tracklake.io.store import TrackFileWriter
-from tracklake.io.video import DEFAULT_DECODE_THREADS, VideoDecoder, VideoInfo
+from tracklake.io.video import VideoDecoder, VideoInfo
+from tracklake.jobs.plan import TrackingPlan
 from tracklake.tracking import make_tracker
 from tracklake.types import Detections, Tracks, VideoRef, VideoStatus, VideoSummary
 
@@ -63,15 +64,14 @@ class FrameDetector(Protocol):
 
 
 def frames_per_chunk(
-    frames_per_request: int | None, frame_shape: tuple[int, int], buffer_bytes: int
+    frames_per_request: int, frame_shape: tuple[int, int], buffer_bytes: int
 ) -> int:
-    """Frames a video decodes per request to the detector: at most ``frames_per_request``
-    (when set), and few enough that the chunks waiting in the prefetch queue plus the one
-    being decoded fit in ``buffer_bytes`` (``frame_shape`` is the decoded ``(h, w)``); at
-    least one."""
+    """Frames a video decodes per request to the detector: at most ``frames_per_request``,
+    and few enough that the chunks waiting in the prefetch queue plus the one being decoded
+    fit in ``buffer_bytes`` (``frame_shape`` is the decoded ``(h, w)``); at least one."""
     frame_bytes = 3 * frame_shape[0] * frame_shape[1]
     fitting = buffer_bytes // ((_PREFETCH_BATCHES + 1) * frame_bytes)
-    return max(1, min(frames_per_request or fitting, fitting))
+    return max(1, min(frames_per_request, fitting))
 
 
 def video_footer(ref: VideoRef, config: PipelineConfig, run_footer: Footer) -> Footer:
@@ -127,7 +127,7 @@ def _summary(
 def track_video(
     ref: VideoRef,
     detector: FrameDetector,
-    config: PipelineConfig,
+    plan: TrackingPlan,
     out_dir: str | Path,
     run_footer: Footer,
 ) -> VideoSummary:
@@ -140,16 +140,16 @@ def track_video(
     Args:
         ref: the video.
         detector: turns batches of frames into detections.
-        config: decoding, detection and tracking settings.
+        plan: decoding, detection and tracking settings, resolved.
         out_dir: the run's output folder.
         run_footer: the footer entries every video of the run shares (model, fingerprint).
     """
     started = time.monotonic()
     try:
         with local_video(ref.path) as path:
-            threads = config.decode_threads or DEFAULT_DECODE_THREADS
-            decoder = open_decoder(path, threads, config.max_frame_pixels)
-            return _track_decoded(ref, decoder, detector, config, out_dir, run_footer, started)
+            threads, max_pixels = plan.device.decode_threads, plan.pipeline.max_frame_pixels
+            decoder = open_decoder(path, threads, max_pixels)
+            return _track_decoded(ref, decoder, detector, plan, out_dir, run_footer, started)
     except VideoError as error:
         if error.path != ref.path:  # a temporary local copy: name what the user named
             error = VideoError(ref.path, error.kind, error.detail, error.frames_decoded)
@@ -160,11 +160,12 @@ def _track_decoded(
     ref: VideoRef,
     decoder: VideoDecoder | ImageSequenceDecoder,
     detector: FrameDetector,
-    config: PipelineConfig,
+    plan: TrackingPlan,
     out_dir: str | Path,
     run_footer: Footer,
     started: float,
 ) -> VideoSummary:
+    config = plan.pipeline
     frame_size = (decoder.info.height, decoder.info.width)
     decoded_size = frame_size
     if config.scale_at == "decode":
@@ -175,7 +176,7 @@ def _track_decoded(
         config.vid_stride,
         frame_size=frame_size if decoded_size != frame_size else None,
     )
-    requested = config.frames_per_request or config.detector.batch  # see PipelineConfig
+    requested = plan.device.frames_per_request
     chunk = frames_per_chunk(requested, decoded_size, config.decode_buffer_bytes)
     batches = prefetch(
         decoder.batches(chunk, config.vid_stride, size=(decoded_size[1], decoded_size[0])),

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import replace
 from pathlib import Path
 
 from tracklake.config import JobConfig, PipelineConfig
 from tracklake.detection.errors import DeviceError, ModelError
 from tracklake.detection.preflight import ModelFacts, check_model
+from tracklake.jobs.plan import plan_run
 
 
 class PreflightError(ValueError):
@@ -53,17 +53,16 @@ def check_run(
     """Check everything a run needs before it starts.
 
     Returns:
-        ``pipeline`` with its ``classes`` as the model's class ids, and the model's facts.
+        ``pipeline`` after the driver's step (``plan.plan_run``: its classes as the model's
+        ids), and the model's facts.
 
     Raises:
         PreflightError: the first problem found, as one line.
     """
     check_out_dir(out_dir)
-    detector = pipeline.detector
     try:
         # Workers joining a cluster run elsewhere: only an embedded run's device is here.
         model = check_model(pipeline.inference_detector(), check_device=job.address is None)
-        classes = detector.class_ids(model.class_names)
+        return plan_run(pipeline, model.class_names), model
     except (ModelError, DeviceError, ValueError) as error:
         raise PreflightError(str(error)) from None
-    return replace(pipeline, detector=replace(detector, classes=classes)), model

@@ -45,7 +45,7 @@ class VideoWorker:
 
     def __init__(self, pipeline: PipelineConfig, out_dir: str, footer: Footer, plan: WorkerPlan):
         self.out_dir = out_dir
-        self.detector, self.pipeline = plan.load_worker(pipeline)
+        self.detector, self.plan = plan.load_worker(pipeline)
         self.footer = replace(
             footer,
             model_sha256=self.detector.detector.model_sha256,
@@ -58,7 +58,7 @@ class VideoWorker:
         return {"node_id": ray.get_runtime_context().get_node_id(), "pid": os.getpid()}
 
     def track(self, ref: VideoRef) -> VideoSummary:
-        return track_video(ref, self.detector, self.pipeline, self.out_dir, self.footer)
+        return track_video(ref, self.detector, self.plan, self.out_dir, self.footer)
 
 
 def _error_text(error: BaseException) -> str:
@@ -117,12 +117,13 @@ def dispatch_on_ray(work: Work) -> dict[str, VideoSummary]:
     start_ray(work.job.address)
     alive_nodes = len([n for n in ray.nodes() if n["Alive"]])
     plan = plan_workers(work.job, work.pipeline, ray.cluster_resources(), alive_nodes)
+    work.on_plan(plan)
     worker_class = ray.remote(VideoWorker).options(
         num_cpus=1,
         num_gpus=plan.gpus_per_worker,
         max_restarts=-1,
         max_task_retries=0,
-        max_concurrency=plan.videos_at_once + 1,  # + 1 so describe() answers while busy
+        max_concurrency=plan.device.videos_at_once + 1,  # + 1 so describe() answers while busy
     )
     out_dir = str(work.out_dir.resolve())
     workers: list[Any] = [  # actor handles: Ray does not type their methods' .remote
@@ -143,7 +144,7 @@ def dispatch_on_ray(work: Work) -> dict[str, VideoSummary]:
     dispatcher = Dispatcher(
         _RayWorkers(workers, work.out_dir),
         # One video queued beyond those running, so a worker never idles between videos.
-        plan.videos_at_once + 1,
+        plan.device.videos_at_once + 1,
         work.job.max_attempts,
         work.stop_reason,
         work.on_done,

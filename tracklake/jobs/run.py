@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tracklake.config import JobConfig, PipelineConfig
 from tracklake.io import layout
@@ -27,6 +27,9 @@ from tracklake.jobs.resume import finished_summary, remove_stale_temp_files
 from tracklake.jobs.work import OUT_FULL, Dispatch, Work
 from tracklake.jobs.work_order import longest_first
 from tracklake.types import VideoRef, VideoStatus, VideoSummary
+
+if TYPE_CHECKING:
+    from tracklake.jobs.worker_plan import WorkerPlan
 
 FAIL_FAST_STOP = "the job stopped at the first failure (--fail-fast)"
 OUT_FULL_STOP = f"the job stopped: {OUT_FULL}"
@@ -105,7 +108,8 @@ def run_job(
         pipeline, model = checked.result()
     fingerprint = pipeline.fingerprint(model.sha256, model.reid_sha256)
     prepare_out_dir(out_dir, job.overwrite)
-    write_run_json(out_dir, {**(run_configuration or {}), "pipeline": pipeline.to_dict()})
+    configuration = {**(run_configuration or {}), "pipeline": pipeline.to_dict()}
+    write_run_json(out_dir, configuration)
 
     done: dict[str, VideoSummary] = {}
     if job.resume and not job.overwrite:
@@ -122,14 +126,22 @@ def run_job(
         progress.video_done(summary)
     if order.videos:
         footer = Footer(model=pipeline.detector.model, config_sha256=fingerprint)
-        work = Work(order, out_dir, pipeline, job, footer, Path(model.path),
-                    stop_reason(job.fail_fast), progress.video_done)  # fmt: skip
+        work = Work(
+            order, out_dir, pipeline, job, footer, Path(model.path), stop_reason(job.fail_fast),
+            progress.video_done,
+            on_plan=lambda plan: _record_workers(out_dir, configuration, plan),
+        )  # fmt: skip
         done.update((dispatch or _ray_dispatch())(work))
     summaries = [done[ref.video_id] for ref in refs]
     unwritten = _write_tables(summaries, out_dir)
     progress.finish(summaries)
     out_full = bool(unwritten) or any(s.out_of_space for s in summaries)
     return JobResult(summaries, out_full, unwritten)
+
+
+def _record_workers(out_dir: Path, configuration: dict[str, Any], plan: WorkerPlan) -> None:
+    """Rewrite ``run.json`` with how the workers run the job, once they are planned."""
+    write_run_json(out_dir, configuration, [plan.to_dict()])
 
 
 def _ray_dispatch() -> Dispatch:

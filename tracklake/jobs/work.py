@@ -11,6 +11,7 @@ from pathlib import Path
 from tracklake.config import JobConfig, PipelineConfig
 from tracklake.io.footer import Footer
 from tracklake.jobs.work_order import WorkOrder
+from tracklake.jobs.worker_plan import WorkerPlan
 from tracklake.types import VideoSummary
 
 OUT_FULL = "no space left on OUT"
@@ -30,6 +31,7 @@ class Work:
         stop_reason: after each finished video, why the job must stop now (``None``: go on);
             the videos not yet started are then recorded as failed.
         on_done: called with each summary as it arrives.
+        on_plan: called with the workers' plan once it is made, before any video starts.
     """
 
     order: WorkOrder
@@ -40,6 +42,7 @@ class Work:
     model_path: Path
     stop_reason: Callable[[VideoSummary], str | None]
     on_done: Callable[[VideoSummary], None]
+    on_plan: Callable[[WorkerPlan], None]
 
 
 # Tracks every video of a ``Work`` into its ``OUT``: video id -> summary, one per video.

@@ -15,36 +15,19 @@ small batches and decodes it with one thread, leaving the cores to the model.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from tracklake.config import JobConfig, PipelineConfig
-from tracklake.detection.config import default_batch
 from tracklake.jobs.batching import SharedBatcher
 from tracklake.jobs.errors import JobError
 from tracklake.jobs.memory import map_large_allocations
+from tracklake.jobs.plan import CPU_DEFAULTS, GPU_DEFAULTS, DevicePlan, TrackingPlan, plan_device
 
 if TYPE_CHECKING:
     from tracklake.detection import Detector
 
 
-@dataclass(frozen=True)
-class DeviceDefaults:
-    """What a worker uses where the user did not say.
-
-    Attributes:
-        device_type: ``cuda`` or ``cpu``: picks the batch (``default_batch``).
-        videos_at_once: videos a worker tracks concurrently, sharing its forward passes.
-        decode_threads: FFmpeg threads per open video.
-    """
-
-    device_type: str
-    videos_at_once: int
-    decode_threads: int
-
-
-GPU_DEFAULTS = DeviceDefaults("cuda", videos_at_once=1, decode_threads=1)
-CPU_DEFAULTS = DeviceDefaults("cpu", videos_at_once=1, decode_threads=1)
 # Host memory of one GPU worker, with room to spare: measured 1.2 GB PSS (its CUDA context,
 # torch, the model, a video's frames) on an H100 with yolov8n.
 GPU_WORKER_HOST_BYTES = 1.5 * 2**30
@@ -57,49 +40,37 @@ class WorkerPlan:
     Attributes:
         workers: worker processes, each holding one model.
         gpus_per_worker: the GPU share each asks for (fractions share a GPU).
-        torch_threads: CPU threads of each worker's model.
-        batch: frames per forward pass (``DetectorConfig.batch``, the shared batcher's cap).
-        videos_at_once: videos each worker tracks concurrently.
-        decode_threads: FFmpeg threads per open video.
+        device: how each runs (the worker's step of ``plan``).
     """
 
     workers: int
     gpus_per_worker: float
-    torch_threads: int
-    batch: int
-    videos_at_once: int
-    decode_threads: int
+    device: DevicePlan
 
-    @property
-    def frames_per_request(self) -> int:
-        """Frames each open video hands the batcher at a time: few enough that the videos
-        tracked at once fill a forward pass together."""
-        return math.ceil(self.batch / self.videos_at_once)
+    def to_dict(self) -> dict[str, Any]:
+        """The plan as ``run.json`` records it."""
+        return {
+            "workers": self.workers,
+            "gpus_per_worker": self.gpus_per_worker,
+            **self.device.to_dict(),
+        }
 
-    def worker_pipeline(self, pipeline: PipelineConfig) -> PipelineConfig:
-        """``pipeline`` with this plan's batch, frames per request and decode threads."""
-        return replace(
-            pipeline,
-            detector=replace(pipeline.detector, batch=self.batch),
-            decode_threads=self.decode_threads,
-            frames_per_request=self.frames_per_request,
-        )
-
-    def load_worker(
-        self, pipeline: PipelineConfig
-    ) -> tuple[SharedBatcher[Detector], PipelineConfig]:
+    def load_worker(self, pipeline: PipelineConfig) -> tuple[SharedBatcher[Detector], TrackingPlan]:
         """What one worker process holds, set up in the process that will use it (a Ray
         actor, or a plain process in ``bench/gpu_throughput.py``): the model behind a
-        batcher its open videos share, and the pipeline each video runs.
+        batcher its open videos share, and the plan each video runs with.
+
+        Args:
+            pipeline: the run's settings after the driver's step (``plan.plan_run``).
 
         Loads torch: call it in the worker, never in the driver.
         """
         from tracklake.detection import load_detector
 
         map_large_allocations()
-        pipeline = self.worker_pipeline(pipeline)
-        detector = load_detector(pipeline.inference_detector(), self.torch_threads)
-        return SharedBatcher(detector, batch=self.batch), pipeline
+        plan = TrackingPlan.of(pipeline, self.device)
+        detector = load_detector(plan.detector, self.device.torch_threads)
+        return SharedBatcher(detector, batch=self.device.batch), plan
 
 
 def plan_workers(
@@ -128,14 +99,8 @@ def plan_workers(
     cpus_per_node = cpus / max(nodes, 1)
     torch_threads = max(1, int(cpus_per_node // math.ceil(workers / max(nodes, 1))))
     defaults = GPU_DEFAULTS if gpus_per_worker > 0 else CPU_DEFAULTS
-    return WorkerPlan(
-        workers=workers,
-        gpus_per_worker=gpus_per_worker,
-        torch_threads=torch_threads,
-        batch=pipeline.detector.batch or default_batch(defaults.device_type),
-        videos_at_once=job.videos_per_worker or defaults.videos_at_once,
-        decode_threads=pipeline.decode_threads or defaults.decode_threads,
-    )
+    device = plan_device(pipeline, job, defaults, torch_threads)
+    return WorkerPlan(workers, gpus_per_worker, device)
 
 
 def _workers_per_gpu(resources: dict[str, float]) -> int:
