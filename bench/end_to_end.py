@@ -29,9 +29,9 @@ from pathlib import Path
 from process_memory import measure, measure_with_ray, megabytes
 
 from tracklake.eval.scores import score_results
+from tracklake.io import layout
 from tracklake.io.mot import export_mot
 from tracklake.io.mot_dataset import read_dataset
-from tracklake.io.store import tracks_path
 
 SHARED = Path(os.environ.get("TRACKLAKE_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 BIN = Path(sys.executable).parent
@@ -76,7 +76,7 @@ def print_scores(work: Path, sets: dict[str, list[Path]]) -> None:
             s for s in read_dataset(SHARED / "mot15") if s.name in {v.stem for v in videos}
         ]
         for sequence in sequences:
-            export_mot(tracks_path(work / name / "ours", sequence.name),
+            export_mot(work / name / "ours" / layout.video_key(layout.TRACKS, sequence.name),
                        work / name / "ours-mot" / f"{sequence.name}.txt")  # fmt: skip
         for label, folder in (("tracklake", "ours-mot"), ("Ultralytics", "theirs")):
             results = {s.name: work / name / folder / f"{s.name}.txt" for s in sequences}

@@ -20,9 +20,9 @@ import tempfile
 from pathlib import Path
 
 from tracklake.eval.scores import score_results
+from tracklake.io import layout
 from tracklake.io.mot import export_mot
 from tracklake.io.mot_dataset import read_dataset
-from tracklake.io.store import tracks_path
 
 SHARED = Path(os.environ.get("TRACKLAKE_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 TRACKLAKE = Path(sys.executable).parent / "tracklake"
@@ -34,7 +34,7 @@ def combined_scores(out: Path, work: Path) -> dict[str, float]:
     results = {}
     for sequence in sequences:
         results[sequence.name] = work / f"{sequence.name}.txt"
-        export_mot(tracks_path(out, sequence.name), results[sequence.name])
+        export_mot(out / layout.video_key(layout.TRACKS, sequence.name), results[sequence.name])
     rows = {row["sequence"]: row for row in score_results(sequences, results).to_pylist()}
     return {key: rows["COMBINED"][key] for key in ("HOTA", "MOTA", "IDF1")}
 

@@ -27,7 +27,7 @@ from tracking_harness import run_ultralytics  # noqa: E402
 
 from tracklake.eval.run_eval import score_run  # noqa: E402
 from tracklake.eval.scores import COMBINED, score_results  # noqa: E402
-from tracklake.io.detection_store import read_saved_detections, saved_detection_files  # noqa: E402
+from tracklake.io.detection_store import read_run_detections  # noqa: E402
 from tracklake.io.mot_dataset import read_dataset  # noqa: E402
 from tracklake.jobs.retrack import retrack_video  # noqa: E402
 from tracklake.jobs.tune import TuneResult, tune_tracker  # noqa: E402
@@ -90,7 +90,7 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--trackers", nargs="+", choices=TRACKER_TYPES, default=TRACKER_TYPES)
     args = parser.parse_args()
-    saved = [read_saved_detections(path) for path in saved_detection_files(args.run)]
+    saved = read_run_detections(args.run)
     print("| tracker | settings | HOTA | MOTA | IDF1 | IDSW |")
     print("|---|---|---:|---:|---:|---:|")
     results = []

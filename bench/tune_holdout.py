@@ -34,7 +34,7 @@ from gt_footage import write_sequence  # noqa: E402
 from tracking_harness import mot17_detections  # noqa: E402
 
 from tracklake.eval.scores import COMBINED  # noqa: E402
-from tracklake.io.detection_store import read_saved_detections, saved_detection_files  # noqa: E402
+from tracklake.io.detection_store import read_run_detections  # noqa: E402
 from tracklake.io.mot_dataset import read_dataset  # noqa: E402
 from tracklake.jobs.tune import TuneResult, score_tracker, tune_tracker  # noqa: E402
 from tracklake.tracking import TrackerConfig, load_tracker_config  # noqa: E402
@@ -94,13 +94,13 @@ def main() -> None:
         help="the experiments to run, by what they tune on (TUD: both sequences, scored on MOT17)",
     )  # fmt: skip
     args = parser.parse_args()
-    saved = {s.video_id: s for s in map(read_saved_detections, saved_detection_files(args.run))}
+    saved = {s.video_id: s for s in read_run_detections(args.run)}
     folders = {s.name: s.folder for s in read_dataset(args.dataset)}
     root = Path(tempfile.mkdtemp(prefix="tune-holdout-"))
     for name in MOT17:
         detections = mot17_detections(args.shared / "mot17" / name, seed=0)
         write_sequence(args.shared, root, name, len(detections), detections)
-    mot17 = [read_saved_detections(path) for path in saved_detection_files(root / "run")]
+    mot17 = read_run_detections(root / "run")
     print(
         "| tuned on -> scored on | tracker | tuning HOTA: defaults -> best trial | held out: "
         "defaults -> tuned (gain) | written | unseen: defaults | unseen: written | "

@@ -12,6 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tracklake.config import JobConfig, PipelineConfig
+from tracklake.io import layout
+from tracklake.io.detection_store import SavedDetections, read_saved_detections
+from tracklake.io.object_store import open_store
 from tracklake.jobs.plan import CPU_DEFAULTS, TrackingPlan, plan_device
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -83,3 +86,25 @@ def cpu_plan(pipeline: PipelineConfig, videos_at_once: int = 1) -> TrackingPlan:
     defaults for the rest (``jobs.plan``)."""
     job = JobConfig(videos_per_worker=videos_at_once)
     return TrackingPlan.of(pipeline, plan_device(pipeline, job, CPU_DEFAULTS, torch_threads=1))
+
+
+def tracks_path(out: str | Path, video_id: str) -> Path:
+    """The local file of ``video_id``'s tracks in the run ``out``."""
+    return Path(out) / layout.video_key(layout.TRACKS, video_id)
+
+
+def detections_path(out: str | Path, video_id: str) -> Path:
+    """The local file of ``video_id``'s saved detections in the run ``out``."""
+    return Path(out) / layout.video_key(layout.DETECTIONS, video_id)
+
+
+def camera_motion_path(detections_file: Path) -> Path:
+    """The local file of the camera motion saved beside ``detections_file``."""
+    out = detections_file.parent.parent
+    return out / layout.camera_motion_key(f"{layout.DETECTIONS}/{detections_file.name}")
+
+
+def read_saved(detections_file: Path) -> SavedDetections:
+    """``read_saved_detections`` of a run's local ``detections/<video>.parquet``."""
+    store = open_store(detections_file.parent.parent)
+    return read_saved_detections(store, f"{layout.DETECTIONS}/{detections_file.name}")

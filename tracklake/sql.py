@@ -3,7 +3,8 @@
 ``tracks`` reads every ``OUT/tracks/*.parquet`` (columns by name, so files with and without
 extras such as ``keypoints`` mix), ``videos`` reads ``OUT/videos.parquet`` and
 ``track_summary`` reads ``OUT/track_summary.parquet`` (built in memory when a run predates
-it). ``tracklake.query()`` runs a statement on them. DuckDB is an optional dependency
+it), each listed and read through the run's store (``ObjectStore.parquet_dataset``).
+``tracklake.query()`` runs a statement on them. DuckDB is an optional dependency
 (``tracklake[query]``), imported only where a run is queried.
 """
 
@@ -14,13 +15,9 @@ from pathlib import Path
 import duckdb
 
 from tracklake.io import layout
+from tracklake.io.object_store import open_store
 from tracklake.io.store import TRACK_SCHEMA
 from tracklake.io.track_summary import build_track_summary
-
-
-def _literal(path: Path) -> str:
-    """``path`` as a SQL string literal."""
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 def connect(out_dir: str | Path) -> duckdb.DuckDBPyConnection:
@@ -29,24 +26,18 @@ def connect(out_dir: str | Path) -> duckdb.DuckDBPyConnection:
     Raises:
         FileNotFoundError: ``out_dir`` holds no ``videos.parquet``.
     """
-    out_dir = Path(out_dir)
-    videos = out_dir / layout.VIDEOS
-    if not videos.exists():
+    store = open_store(out_dir)
+    if not store.exists(layout.VIDEOS):
         raise FileNotFoundError(f"{out_dir}: no videos.parquet: not a tracklake output folder")
     connection = duckdb.connect()
-    connection.execute(f"CREATE VIEW videos AS SELECT * FROM read_parquet({_literal(videos)})")
-    if any((out_dir / layout.TRACKS).glob(layout.VIDEO_OBJECT_PATTERN)):
-        files = _literal(out_dir / layout.TRACKS / layout.VIDEO_OBJECT_PATTERN)
-        connection.execute(
-            f"CREATE VIEW tracks AS SELECT * FROM read_parquet({files}, union_by_name = true)"
-        )
+    connection.register("videos", store.parquet_dataset([layout.VIDEOS]))
+    keys = store.keys(layout.TRACKS, layout.VIDEO_OBJECT_PATTERN)
+    if keys:
+        connection.register("tracks", store.parquet_dataset(keys))
     else:  # no video produced a file (all failed): an empty table of the right columns
         connection.register("tracks", TRACK_SCHEMA.empty_table())
-    summary = out_dir / layout.TRACK_SUMMARY
-    if summary.exists():
-        connection.execute(
-            f"CREATE VIEW track_summary AS SELECT * FROM read_parquet({_literal(summary)})"
-        )
+    if store.exists(layout.TRACK_SUMMARY):
+        connection.register("track_summary", store.parquet_dataset([layout.TRACK_SUMMARY]))
     else:
         connection.register("track_summary", build_track_summary(out_dir))
     return connection

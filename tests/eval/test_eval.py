@@ -7,12 +7,11 @@ import pyarrow.parquet as pq
 import pytest
 import trackeval
 from cli_runs import tracklake
-from testkit import MOT15_SEQUENCES, link_sequence
+from testkit import MOT15_SEQUENCES, link_sequence, tracks_path
 
 from tracklake.eval.scores import COMBINED, score_results
 from tracklake.io.mot import export_mot
 from tracklake.io.mot_dataset import read_dataset
-from tracklake.io.store import tracks_path
 
 pytestmark = pytest.mark.slow
 

@@ -7,12 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from testkit import camera_motion_path, read_saved
 
-from tracklake.io.detection_store import (
-    DetectionFileWriter,
-    camera_motion_path,
-    read_saved_detections,
-)
+from tracklake.io.detection_store import DetectionFileWriter
 from tracklake.io.footer import Footer
 from tracklake.types import Detections
 
@@ -45,7 +42,7 @@ def write(out, made, camera_motion="sparseOptFlow", vid_stride=1):
 
 def test_embeddings_and_warps_come_back_frame_by_frame(tmp_path):
     made = frames(20, np.random.default_rng(0))
-    saved = read_saved_detections(write(tmp_path, made, vid_stride=2))
+    saved = read_saved(write(tmp_path, made, vid_stride=2))
     assert saved.has_embeddings and saved.camera_motion == "sparseOptFlow"
     np.testing.assert_array_equal(saved.camera_warps, np.stack([w for _, w in made]))
     read = list(saved.frames_with_detections(0.05))
@@ -65,7 +62,7 @@ def test_without_appearance_or_camera_motion_neither_is_written(tmp_path):
         for d, w in frames(5, np.random.default_rng(1))
     ]
     path = write(tmp_path, made, camera_motion=None)
-    saved = read_saved_detections(path)
+    saved = read_saved(path)
     assert not saved.has_embeddings and saved.camera_warps is None
     assert not camera_motion_path(path).parent.exists()
 
@@ -83,8 +80,8 @@ def test_a_missing_or_short_camera_motion_file_names_the_file(tmp_path):
     moved = warps.with_name("elsewhere.parquet")
     warps.rename(moved)
     with pytest.raises(ValueError, match=f"{warps}: missing"):
-        read_saved_detections(path)
+        read_saved(path)
     write(tmp_path / "short", frames(4, np.random.default_rng(2)))
     (tmp_path / "short" / "detections" / "camera_motion" / "clip.parquet").rename(warps)
     with pytest.raises(ValueError, match="4 camera-motion warps for 6 frames"):
-        read_saved_detections(path)
+        read_saved(path)

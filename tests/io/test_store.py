@@ -10,6 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from testkit import tracks_path
 
 import tracklake
 from tracklake.io.footer import Footer, read_footer
@@ -18,7 +19,6 @@ from tracklake.io.store import (
     TRACK_SCHEMA,
     TrackFileWriter,
     read_videos_table,
-    tracks_path,
     write_run_json,
     write_videos_table,
 )

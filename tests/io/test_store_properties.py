@@ -15,10 +15,11 @@ import pyarrow.parquet as pq
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from testkit import tracks_path
 
 from tracklake.io import layout, store
 from tracklake.io.footer import Footer, read_footer
-from tracklake.io.store import TrackFileWriter, read_videos_table, tracks_path, write_videos_table
+from tracklake.io.store import TrackFileWriter, read_videos_table, write_videos_table
 from tracklake.tracking.config import TRACKER_TYPES, TrackerConfig
 from tracklake.types import Tracks, VideoStatus, VideoSummary
 

@@ -33,4 +33,3 @@ def test_overwrite_removes_the_runs_objects_and_nothing_else(tmp_path):
     fill(tmp_path, [*PER_VIDEO, *layout.RUN_OBJECTS, layout.EVAL, "notes.txt", "tracks.md"])
     prepare_out_dir(tmp_path, overwrite=True)
     assert present(tmp_path) == {layout.EVAL, "notes.txt", "tracks.md"}
-    assert (tmp_path / layout.TRACKS).is_dir()

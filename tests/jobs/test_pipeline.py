@@ -8,13 +8,12 @@ from dataclasses import replace
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from testkit import cpu_plan
+from testkit import cpu_plan, tracks_path
 
 from tracklake.config import PipelineConfig
 from tracklake.detection.config import DetectorConfig
 from tracklake.io import layout
 from tracklake.io.footer import Footer, read_footer
-from tracklake.io.store import tracks_path
 from tracklake.jobs.pipeline import track_video
 from tracklake.jobs.resume import finished_summary
 from tracklake.tracking import load_tracker_config

@@ -7,13 +7,13 @@ the real model check; only the detector is a fake, and the dispatch runs the vid
 from __future__ import annotations
 
 import pytest
-from testkit import cpu_plan
+from testkit import cpu_plan, tracks_path
 
 from tracklake.config import JobConfig, PipelineConfig
 from tracklake.detection.config import DetectorConfig
 from tracklake.hashing import file_sha256
 from tracklake.io.footer import read_footer
-from tracklake.io.store import read_videos_table, tracks_path
+from tracklake.io.store import read_videos_table
 from tracklake.jobs.pipeline import track_video
 from tracklake.jobs.run import run_job
 from tracklake.jobs.work import Work

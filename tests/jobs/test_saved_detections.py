@@ -8,9 +8,9 @@ import json
 import pyarrow.parquet as pq
 import pytest
 from cli_runs import tracklake
-from testkit import MOT15_SEQUENCES
+from testkit import MOT15_SEQUENCES, read_saved
 
-from tracklake.io.detection_store import DETECTIONS_FLOOR, read_saved_detections
+from tracklake.io.detection_store import DETECTIONS_FLOOR
 from tracklake.io.footer import read_footer
 from tracklake.io.store import read_videos_table
 
@@ -22,7 +22,7 @@ def tracks_of(out, video_id):
 
 
 def test_saved_detections_reach_below_conf(mot15_run):
-    saved = read_saved_detections(mot15_run / "detections" / "TUD-Campus.parquet")
+    saved = read_saved(mot15_run / "detections" / "TUD-Campus.parquet")
     assert (saved.video_id, saved.conf, saved.fps, saved.frames) == ("TUD-Campus", 0.25, 25.0, 71)
     scores = saved.table["score"].to_numpy()
     assert scores.min() > DETECTIONS_FLOOR and (scores <= 0.25).sum() > 100

@@ -12,12 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 from cli_runs import tracklake
-
-from tracklake.io.detection_store import (
-    camera_motion_path,
-    detections_path,
-    read_saved_detections,
-)
+from testkit import camera_motion_path, detections_path, read_saved
 
 pytestmark = pytest.mark.slow
 
@@ -28,7 +23,7 @@ def tracks_of(out, video_id="TUD-Campus"):
 
 def test_embeddings_and_camera_motion_are_saved(appearance_run):
     path = detections_path(appearance_run, "TUD-Campus")
-    saved = read_saved_detections(path)
+    saved = read_saved(path)
     assert saved.has_embeddings and saved.camera_motion == "sparseOptFlow"
     assert saved.camera_warps.shape == (71, 2, 3)
     np.testing.assert_array_equal(saved.camera_warps[0], np.eye(2, 3))  # nothing before frame 0
@@ -98,7 +93,7 @@ def test_files_stay_as_small_as_before_without_appearance_or_camera_motion(mot15
     path = detections_path(mot15_run, "TUD-Campus")  # ByteTrack: neither
     assert "embedding" not in pq.read_schema(path).names
     assert not camera_motion_path(path).parent.exists()
-    saved = read_saved_detections(path)
+    saved = read_saved(path)
     assert (saved.camera_motion, saved.camera_warps, saved.has_embeddings) == (None, None, False)
 
 

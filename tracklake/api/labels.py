@@ -104,21 +104,20 @@ def _saved_detections(
         ValueError: ``gt`` is not a dataset, some sequence has no saved detections, or none
             of them can be read.
     """
-    from tracklake.io.detection_store import (
-        DamagedDetectionsError,
-        detections_path,
-        read_saved_detections,
-    )
+    from tracklake.io import layout
+    from tracklake.io.detection_store import DamagedDetectionsError, read_saved_detections
     from tracklake.io.mot_dataset import read_dataset
+    from tracklake.io.object_store import open_store
 
-    files = [detections_path(detections, sequence.name) for sequence in read_dataset(gt)]
-    missing = [str(path) for path in files if not path.is_file()]
+    store = open_store(detections)
+    keys = [layout.video_key(layout.DETECTIONS, sequence.name) for sequence in read_dataset(gt)]
+    missing = [store.location(key) for key in keys if not store.exists(key)]
     if missing:
         raise ValueError(f"no saved detections for: {', '.join(missing)}")
     saved, damaged = [], []
-    for path in files:
+    for key in keys:
         try:
-            saved.append(read_saved_detections(path))
+            saved.append(read_saved_detections(store, key))
         except DamagedDetectionsError as error:
             damaged.append(str(error))
     if not saved:

@@ -18,7 +18,7 @@ from tracklake.io import layout
 from tracklake.io.mot import export_mot
 from tracklake.io.mot_dataset import read_dataset
 from tracklake.io.object_store import open_store
-from tracklake.io.store import tracks_path, write_table_object
+from tracklake.io.store import write_table_object
 
 
 @dataclass(frozen=True)
@@ -46,18 +46,21 @@ def score_run(
         ValueError: no sequence of the dataset has tracks in the run.
     """
     sequences = read_dataset(dataset)
-    matched = [s for s in sequences if tracks_path(out_dir, s.name).is_file()]
+    store = open_store(out_dir)
+    keys = {s.name: layout.video_key(layout.TRACKS, s.name) for s in sequences}
+    matched = [s for s in sequences if store.exists(keys[s.name])]
     unmatched = [s.name for s in sequences if s not in matched]
     if not matched:
         raise ValueError(
             f"no sequence of {dataset} ({', '.join(unmatched)}) has a tracks file in "
-            f"{Path(out_dir) / 'tracks'}: video ids must be the sequences' names"
+            f"{store.location(layout.TRACKS)}: video ids must be the sequences' names"
         )
     with tempfile.TemporaryDirectory(prefix="tracklake-mot-") as temp:
         results = {}
         for sequence in matched:
             results[sequence.name] = Path(temp) / f"{sequence.name}.txt"
-            export_mot(tracks_path(out_dir, sequence.name), results[sequence.name], class_name)
+            with store.open(keys[sequence.name]) as tracks_file:
+                export_mot(tracks_file, results[sequence.name], class_name)
         if time_parts > 1:
             matched, results = split_in_time(matched, results, time_parts, Path(temp) / "parts")
         table = score_results(matched, results)

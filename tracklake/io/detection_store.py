@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 
 from tracklake.io import layout
 from tracklake.io.footer import Footer, read_footer
-from tracklake.io.object_store import open_store
+from tracklake.io.object_store import ObjectStore, open_store
 from tracklake.io.store import TRACK_SCHEMA, ParquetFileWriter, frame_table
 from tracklake.types import Detections
 
@@ -38,17 +38,6 @@ DETECTION_SCHEMA = TRACK_SCHEMA.remove(TRACK_SCHEMA.get_field_index("track_id"))
 EMBEDDING_DTYPE = np.float16
 # One row per frame tracked: its number and the warp, row-major.
 CAMERA_MOTION_SCHEMA = pa.schema([("frame", pa.int32()), ("warp", pa.list_(pa.float64(), 6))])
-
-
-def detections_path(out_dir: str | Path, video_id: str) -> Path:
-    """Where the saved detections of ``video_id`` live, directly inside ``OUT/detections/``."""
-    return Path(out_dir) / layout.video_key(layout.DETECTIONS, video_id)
-
-
-def camera_motion_path(detections_file: str | Path) -> Path:
-    """Where the camera motion saved beside ``OUT/detections/<video>.parquet`` lives."""
-    path = Path(detections_file)
-    return path.parent.parent / layout.CAMERA_MOTION / path.name
 
 
 class DetectionFileWriter(ParquetFileWriter):
@@ -230,8 +219,9 @@ class DamagedDetectionsError(ValueError):
     """Saved detections that cannot be read; the message names the file and the cause."""
 
 
-def read_saved_detections(path: str | Path) -> SavedDetections:
-    """Read ``OUT/detections/<video>.parquet`` (and its camera motion, if it saved that).
+def read_saved_detections(store: ObjectStore, key: str) -> SavedDetections:
+    """Read the detections object ``key`` of a run's ``store`` (``detections/<video>.parquet``)
+    and its camera motion, if it saved that.
 
     Raises:
         DamagedDetectionsError: the file (or its camera motion's) is missing, truncated, not
@@ -239,14 +229,17 @@ def read_saved_detections(path: str | Path) -> SavedDetections:
             of warps.
     """
     try:
-        return _read_saved_detections(path)
+        return _read_saved_detections(store, key)
     except (OSError, pa.ArrowException) as error:
         cause = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise DamagedDetectionsError(f"{path}: unreadable: {cause}") from None
+        raise DamagedDetectionsError(f"{store.location(key)}: unreadable: {cause}") from None
 
 
-def _read_saved_detections(path: str | Path) -> SavedDetections:
-    footer = read_footer(path)
+def _read_saved_detections(store: ObjectStore, key: str) -> SavedDetections:
+    path = store.location(key)
+    with store.open(key) as detections_file:
+        footer = read_footer(detections_file)
+        table = pq.read_table(detections_file)
     try:
         saved = SavedDetections(
             video_id=footer.require("video_id"),
@@ -256,7 +249,7 @@ def _read_saved_detections(path: str | Path) -> SavedDetections:
             frames=footer.require("frames"),
             class_names=footer.require("class_names"),
             footer=footer,
-            table=pq.read_table(path),
+            table=table,
         )
     except KeyError as error:
         raise DamagedDetectionsError(
@@ -264,21 +257,23 @@ def _read_saved_detections(path: str | Path) -> SavedDetections:
         ) from None
     if footer.camera_motion is None:
         return saved
-    warps = _read_camera_warps(camera_motion_path(path), saved.frames)
+    warps = _read_camera_warps(store, layout.camera_motion_key(key), saved.frames)
     return replace(saved, camera_motion=footer.camera_motion, camera_warps=warps)
 
 
-def _read_camera_warps(path: Path, frames: int) -> np.ndarray:
-    """``(frames, 2, 3)`` float64 warps from ``path``.
+def _read_camera_warps(store: ObjectStore, key: str, frames: int) -> np.ndarray:
+    """``(frames, 2, 3)`` float64 warps from the object ``key``.
 
     Raises:
-        DamagedDetectionsError: the file is missing or has another number of frames.
+        DamagedDetectionsError: the object is missing or has another number of frames.
     """
-    if not path.is_file():
+    path = store.location(key)
+    if not store.exists(key):
         raise DamagedDetectionsError(
             f"{path}: missing; the detections file says camera motion was saved"
         )
-    column = pq.read_table(path, columns=["warp"])["warp"].combine_chunks()
+    with store.open(key) as warps_file:
+        column = pq.read_table(warps_file, columns=["warp"])["warp"].combine_chunks()
     warps = column.flatten().to_numpy().reshape(-1, 2, 3)
     if len(warps) != frames:
         raise DamagedDetectionsError(
@@ -287,6 +282,16 @@ def _read_camera_warps(path: Path, frames: int) -> np.ndarray:
     return warps
 
 
-def saved_detection_files(out_dir: str | Path) -> list[Path]:
-    """Every ``OUT/detections/*.parquet`` of a run, sorted by name."""
-    return sorted((Path(out_dir) / layout.DETECTIONS).glob(layout.VIDEO_OBJECT_PATTERN))
+def saved_detection_keys(store: ObjectStore) -> list[str]:
+    """The keys of every ``detections/<video>.parquet`` of a run's ``store``, sorted."""
+    return store.keys(layout.DETECTIONS, layout.VIDEO_OBJECT_PATTERN)
+
+
+def read_run_detections(out_dir: str | Path) -> list[SavedDetections]:
+    """Every video's saved detections of the run ``out_dir``, in the order of their keys.
+
+    Raises:
+        DamagedDetectionsError: one of them cannot be read.
+    """
+    store = open_store(out_dir)
+    return [read_saved_detections(store, key) for key in saved_detection_keys(store)]

@@ -42,6 +42,11 @@ def video_key(folder: str, video_id: str) -> str:
     return f"{folder}/{safe_file_stem(video_id)}.parquet"
 
 
+def camera_motion_key(detections_key: str) -> str:
+    """The key of the camera motion saved beside the detections object ``detections_key``."""
+    return f"{CAMERA_MOTION}/{detections_key.rsplit('/', 1)[-1]}"
+
+
 def temporary_name(name: str) -> str:
     """A name, unique to this call, to write the object ``name`` under until it is complete."""
     return f".{name}.{uuid.uuid4().hex}.tmp"

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 import numpy as np
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from tracklake.io import layout
+from tracklake.io.object_store import open_store
 
 _MOT_COLUMNS = ["frame", "track_id", "x1", "y1", "x2", "y2", "score"]
 
 
 def export_mot(
-    tracks_file: str | Path, destination: str | Path, class_name: str | None = None
+    tracks_file: str | Path | BinaryIO, destination: str | Path, class_name: str | None = None
 ) -> int:
     """Write one video's tracks as a MOTChallenge result file; returns the row count.
 
@@ -44,9 +46,11 @@ def export_mot(
 
 def export_mot_run(out_dir: str | Path, destination_dir: str | Path) -> list[Path]:
     """Export every video of a run to ``destination_dir/<video>.txt``."""
+    store = open_store(out_dir)
     written = []
-    for tracks_file in sorted((Path(out_dir) / layout.TRACKS).glob(layout.VIDEO_OBJECT_PATTERN)):
-        destination = Path(destination_dir) / f"{tracks_file.stem}.txt"
-        export_mot(tracks_file, destination)
+    for key in store.keys(layout.TRACKS, layout.VIDEO_OBJECT_PATTERN):
+        destination = Path(destination_dir) / f"{PurePosixPath(key).stem}.txt"
+        with store.open(key) as tracks_file:
+            export_mot(tracks_file, destination)
         written.append(destination)
     return written

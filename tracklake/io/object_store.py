@@ -13,8 +13,12 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO, Protocol
+
+import pyarrow.dataset as pads
+import pyarrow.fs as pafs
 
 from tracklake.io import layout
 
@@ -52,6 +56,12 @@ class ObjectStore(Protocol):
 
     def open(self, key: str) -> BinaryIO:
         """The object ``key`` for reading (seekable: a footer is read from its end)."""
+        ...
+
+    def parquet_dataset(self, keys: Sequence[str]) -> pads.Dataset:
+        """The Parquet objects ``keys`` as one Arrow dataset, read in parallel and lazily
+        (DuckDB and ``to_table`` read only the columns and row groups asked for); its
+        columns are those of every object, by name (one lacking a column reads nulls)."""
         ...
 
     def delete(self, key: str) -> None:
@@ -95,6 +105,13 @@ class LocalFolder:
 
     def open(self, key: str) -> BinaryIO:
         return open(self._root / key, "rb")
+
+    def parquet_dataset(self, keys: Sequence[str]) -> pads.Dataset:
+        files = [str(self._root / key) for key in keys]
+        factory = pads.FileSystemDatasetFactory(
+            pafs.LocalFileSystem(), files, pads.ParquetFileFormat()
+        )
+        return factory.finish(factory.inspect())  # the schema of all of them, by name
 
     def delete(self, key: str) -> None:
         path = self._root / key

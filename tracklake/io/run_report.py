@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-import pyarrow.dataset as pads
-
 from tracklake.io import layout
 from tracklake.io.object_store import open_store
 from tracklake.io.store import read_videos_table
@@ -21,10 +19,7 @@ def tracks_per_class(out_dir: str | Path) -> dict[str, int]:
     keys = store.keys(layout.TRACKS, layout.VIDEO_OBJECT_PATTERN)
     if not keys:
         return {}
-    files = [store.location(key) for key in keys]  # one dataset: its files read in parallel
-    table = pads.dataset(files, format="parquet").to_table(
-        columns=["video_id", "track_id", "class_name"]
-    )
+    table = store.parquet_dataset(keys).to_table(columns=["video_id", "track_id", "class_name"])
     pairs = table.group_by(["class_name", "video_id", "track_id"]).aggregate([])
     counts = pairs.group_by("class_name").aggregate([("video_id", "count")])
     ordered = counts.sort_by([("video_id_count", "descending"), ("class_name", "ascending")])

@@ -48,11 +48,6 @@ def is_disk_full(error: BaseException) -> bool:
     return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
-def tracks_path(out_dir: str | Path, video_id: str) -> Path:
-    """Where the tracks of ``video_id`` live; always directly inside ``OUT/tracks/``."""
-    return Path(out_dir) / layout.video_key(layout.TRACKS, video_id)
-
-
 def _regular_lists(values: pa.Array, shape: tuple[int, ...]) -> pa.Array:
     """``values`` (flat) grouped into nested lists of the trailing ``shape``, innermost last."""
     for size in reversed(shape):

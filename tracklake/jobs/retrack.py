@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
+from tracklake.io import layout
 from tracklake.io.detection_store import (
     DETECTIONS_FLOOR,
     DamagedDetectionsError,
     SavedDetections,
     read_saved_detections,
-    saved_detection_files,
+    saved_detection_keys,
 )
+from tracklake.io.object_store import ObjectStore, open_store
 from tracklake.io.store import TrackFileWriter, write_run_json, write_videos_table
 from tracklake.io.track_summary import write_track_summary
 from tracklake.tracking import TrackerConfig, make_tracker
@@ -109,15 +111,20 @@ def retrack_video(
     return summary
 
 
-def _retrack_file(
-    path: Path, out_dir: str | Path, tracker: TrackerConfig, min_score: float | None
+def _retrack_object(
+    store: ObjectStore,
+    key: str,
+    out_dir: str | Path,
+    tracker: TrackerConfig,
+    min_score: float | None,
 ) -> VideoSummary:
-    """``retrack_video`` of the detections saved in ``path``; a file that cannot be read is
-    a failed video (named by its file, the cause its error), and the others go on."""
+    """``retrack_video`` of the detections saved in the object ``key``; one that cannot be
+    read is a failed video (named by its file, the cause its error), and the others go on."""
     try:
-        saved = read_saved_detections(path)
+        saved = read_saved_detections(store, key)
     except DamagedDetectionsError as error:
-        return VideoSummary.failed(VideoRef(path.stem, str(path)), str(error))
+        ref = VideoRef(PurePosixPath(key).stem, store.location(key))
+        return VideoSummary.failed(ref, str(error))
     return retrack_video(saved, out_dir, tracker, min_score)
 
 
@@ -134,13 +141,14 @@ def retrack_run(
         ValueError: ``source_out`` has no saved detections, or ``min_score`` is below the floor.
     """
     check_min_score(min_score)
-    files = saved_detection_files(source_out)
-    if not files:
+    store = open_store(source_out)
+    keys = saved_detection_keys(store)
+    if not keys:
         raise ValueError(
-            f"{Path(source_out) / 'detections'}: no saved detections; "
+            f"{store.location(layout.DETECTIONS)}: no saved detections; "
             "run tracklake track with --save-detections"
         )
-    summaries = [_retrack_file(path, out_dir, tracker, min_score) for path in files]
+    summaries = [_retrack_object(store, key, out_dir, tracker, min_score) for key in keys]
     write_videos_table(summaries, out_dir)
     write_track_summary(out_dir)
     write_run_json(

@@ -54,12 +54,12 @@ class JobResult:
 
 
 def prepare_out_dir(out_dir: Path, overwrite: bool) -> None:
-    """Create ``OUT``; with ``overwrite`` remove a previous run's outputs (only those)."""
+    """With ``overwrite`` remove a previous run's outputs (only those); remove what a run
+    that died left half written. ``OUT`` itself appears with its first object."""
     store = open_store(out_dir)
     if overwrite:
         for key in (*layout.PER_VIDEO_FOLDERS, *layout.RUN_OBJECTS):
             store.delete(key)
-    (out_dir / layout.TRACKS).mkdir(parents=True, exist_ok=True)
     remove_stale_temp_files(store)
 
 

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
+from tracklake.io import layout
+from tracklake.io.object_store import open_store
 from tracklake.io.remote import is_uri, local_copy
-from tracklake.io.store import read_videos_table, tracks_path
+from tracklake.io.store import read_videos_table
 from tracklake.io.video import VideoDecoder
 from tracklake.types import VideoSummary
 
@@ -25,10 +27,11 @@ def renderable_videos(out_dir: str | Path) -> list[VideoSummary]:
     summaries = read_videos_table(out_dir)
     if not summaries:
         raise FileNotFoundError(f"{out_dir}: no videos.parquet: not a tracklake output folder")
+    store = open_store(out_dir)
     return [
         summary
         for summary in summaries
-        if summary.width > 0 and tracks_path(out_dir, summary.video_id).exists()
+        if summary.width > 0 and store.exists(layout.video_key(layout.TRACKS, summary.video_id))
     ]
 
 

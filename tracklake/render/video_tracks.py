@@ -11,7 +11,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from tracklake.io.store import tracks_path
+from tracklake.io import layout
+from tracklake.io.object_store import open_store
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,8 @@ class VideoTracks:
     """
 
     def __init__(self, out_dir: str | Path, video_id: str, classes: Sequence[str] | None = None):
-        table = pq.read_table(tracks_path(out_dir, video_id))
+        with open_store(out_dir).open(layout.video_key(layout.TRACKS, video_id)) as tracks_file:
+            table = pq.read_table(tracks_file)
         if classes:
             ids = pa.array([int(c) for c in classes if c.isdigit()], pa.int16())
             table = table.filter(
