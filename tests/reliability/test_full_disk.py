@@ -11,8 +11,9 @@ import pytest
 from cli_runs import kill_tree, start_tracklake, tracklake, wait_for
 from testkit import fill, mounted_tmpfs
 
+from tracklake.io.errors import is_disk_full
 from tracklake.io.footer import Footer
-from tracklake.io.store import TrackFileWriter, is_disk_full, write_videos_table
+from tracklake.io.store import TrackFileWriter, write_videos_table
 from tracklake.types import Tracks, VideoRef, VideoSummary
 
 

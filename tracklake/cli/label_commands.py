@@ -11,6 +11,7 @@ import click
 from tracklake import api
 from tracklake.cli.options import (
     TRACKER_NAMES,
+    RunLocation,
     address_option,
     api_option,
     gt_option,
@@ -19,12 +20,13 @@ from tracklake.cli.options import (
 )
 from tracklake.eval.scores import TUNABLE_METRICS
 from tracklake.io import layout
+from tracklake.io.object_store import open_store
 from tracklake.jobs.errors import JobError
 from tracklake.types import VideoStatus
 
 
 @click.command("eval")
-@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("out", type=RunLocation(exists=True))
 @gt_option
 @api_option(api.evaluate, "class_name", "--class-name",
             help="The class of the tracks scored against the ground truth.")  # fmt: skip
@@ -45,13 +47,14 @@ def eval_command(out: Path, gt: Path, class_name: str) -> None:
     click.echo(format_table(scores.table))
     if scores.unmatched:
         click.echo(f"not in the run, not scored: {', '.join(scores.unmatched)}", err=True)
-    click.echo(f"wrote {out / layout.EVAL}", err=True)
+    click.echo(f"wrote {open_store(out).location(layout.EVAL)}", err=True)
 
 
 @click.command()
-@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for the new tracks: tracks/, videos.parquet, run.json.")  # fmt: skip
+@click.argument("out", type=RunLocation(exists=True))
+@click.option("-o", "--output", required=True, type=RunLocation(),
+              help="Folder (or s3:// prefix) for the new tracks: tracks/, videos.parquet, "
+              "run.json.")  # fmt: skip
 @tracker_option(api.retrack)
 @min_score_option(api.retrack)
 def retrack(out: Path, output: Path, tracker: str, min_score: float | None) -> None:
@@ -78,8 +81,7 @@ def retrack(out: Path, output: Path, tracker: str, min_score: float | None) -> N
 
 @click.command()
 @gt_option
-@click.option("--detections", required=True,
-              type=click.Path(exists=True, file_okay=False, path_type=Path),
+@click.option("--detections", required=True, type=RunLocation(exists=True),
               help="A run of track --save-detections over the dataset's sequences.")  # fmt: skip
 @api_option(api.tune, "tracker", "--tracker",
             help=f"{TRACKER_NAMES}, an Ultralytics tracker YAML, or 'all': every tracker, "

@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from tracklake.io.detection_store import DETECTIONS_FLOOR
+from tracklake.io.remote import is_uri
 from tracklake.tracking.config import TRACKER_TYPES
 
 TRACKER_NAMES = ", ".join(TRACKER_TYPES)  # the trackers by name, for help texts
@@ -104,3 +105,18 @@ def min_score_option(function: Callable[..., Any]) -> Decorator:
         )(with_old_name)
 
     return decorate
+
+
+class RunLocation(click.ParamType):
+    """A run's ``OUT``: an ``s3://`` or ``gs://`` prefix, kept as text, or a local folder (a
+    ``Path``; ``exists``: an existing folder; else anything, which the run's checks judge)."""
+
+    name = "OUT"
+
+    def __init__(self, exists: bool = False):
+        self._folder = click.Path(exists=exists, file_okay=not exists, path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and is_uri(value):
+            return value
+        return self._folder.convert(value, param, ctx)

@@ -8,13 +8,14 @@ from typing import Any
 import click
 
 from tracklake import api
-from tracklake.cli.options import api_option
+from tracklake.cli.options import RunLocation, api_option
 from tracklake.io import layout
+from tracklake.io.object_store import open_store
 from tracklake.text_table import FORMATS, format_rows
 
 
 @click.command()
-@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("out", type=RunLocation(exists=True))
 @api_option(api.info, "rebuild", "--rebuild", is_flag=True,
             help="Also rewrite OUT/track_summary.parquet from OUT/tracks/.")  # fmt: skip
 def info(out: Path, rebuild: bool) -> None:
@@ -29,12 +30,12 @@ def info(out: Path, rebuild: bool) -> None:
     except FileNotFoundError as error:
         raise click.UsageError(str(error)) from None
     if rebuild:
-        click.echo(f"wrote {out / layout.TRACK_SUMMARY}", err=True)
+        click.echo(f"wrote {open_store(out).location(layout.TRACK_SUMMARY)}", err=True)
     click.echo(report)
 
 
 @click.command()
-@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("out", type=RunLocation(exists=True))
 @click.argument("sql")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
               show_default=True,
@@ -65,7 +66,7 @@ def query(out: Path, sql: str, fmt: str) -> None:
 
 
 @click.command()
-@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("out", type=RunLocation(exists=True))
 @click.option(
     "--video", default=None, help="The video to draw: its video_id in OUT/videos.parquet."
 )
@@ -171,7 +172,7 @@ def render(out: Path, video: str | None, sheet: bool, output: Path, **options: A
 
 
 @click.command("export-mot")
-@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("out", type=RunLocation(exists=True))
 @click.option(
     "-o",
     "--output",

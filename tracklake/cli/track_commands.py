@@ -10,11 +10,17 @@ from typing import Any, NoReturn
 import click
 
 from tracklake import api
-from tracklake.cli.options import address_option, api_option, apply_all, tracker_option
+from tracklake.cli.options import (
+    RunLocation,
+    address_option,
+    api_option,
+    apply_all,
+    tracker_option,
+)
 from tracklake.config import SCALE_AT
 from tracklake.detection.config import default_batch
 from tracklake.io.detection_store import DETECTIONS_FLOOR
-from tracklake.io.store import is_disk_full
+from tracklake.io.errors import is_disk_full
 from tracklake.jobs.errors import JobError
 
 EXIT_SOME_FAILED = 1
@@ -133,8 +139,9 @@ class RunError(click.ClickException):
 
 @click.command()
 @click.argument("sources", nargs=-1, required=True)
-@click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
-              help="Output folder: tracks/, videos.parquet, run.json.")  # fmt: skip
+@click.option("-o", "--output", required=True, type=RunLocation(),
+              help="Output folder, or an s3:// (gs://) prefix: tracks/, videos.parquet, "
+              "run.json.")  # fmt: skip
 @track_option("save_detections", "--save-detections", is_flag=True,
               help="Also write every frame's detections, down to a score of "
               f"{DETECTIONS_FLOOR}, to "

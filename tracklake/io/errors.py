@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import errno
 
 
 class VideoErrorKind(enum.StrEnum):
@@ -41,3 +42,8 @@ class VideoError(Exception):
     @property
     def is_partial(self) -> bool:
         return self.frames_decoded > 0
+
+
+def is_disk_full(error: BaseException) -> bool:
+    """True for the error of a write that found no space left (or no quota) on its disk."""
+    return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)

@@ -21,6 +21,7 @@ import pyarrow.dataset as pads
 import pyarrow.fs as pafs
 
 from tracklake.io import layout
+from tracklake.io.remote import is_uri
 
 
 class PendingObject(Protocol):
@@ -62,6 +63,10 @@ class ObjectStore(Protocol):
         """The Parquet objects ``keys`` as one Arrow dataset, read in parallel and lazily
         (DuckDB and ``to_table`` read only the columns and row groups asked for); its
         columns are those of every object, by name (one lacking a column reads nulls)."""
+        ...
+
+    def is_empty(self) -> bool:
+        """Whether nothing at all is stored under the root (not only ``layout``'s objects)."""
         ...
 
     def delete(self, key: str) -> None:
@@ -107,11 +112,10 @@ class LocalFolder:
         return open(self._root / key, "rb")
 
     def parquet_dataset(self, keys: Sequence[str]) -> pads.Dataset:
-        files = [str(self._root / key) for key in keys]
-        factory = pads.FileSystemDatasetFactory(
-            pafs.LocalFileSystem(), files, pads.ParquetFileFormat()
-        )
-        return factory.finish(factory.inspect())  # the schema of all of them, by name
+        return unified_dataset(pafs.LocalFileSystem(), [str(self._root / key) for key in keys])
+
+    def is_empty(self) -> bool:
+        return not self._root.is_dir() or not any(self._root.iterdir())
 
     def delete(self, key: str) -> None:
         path = self._root / key
@@ -121,6 +125,26 @@ class LocalFolder:
             path.unlink(missing_ok=True)
 
 
+def output_location(out: str | Path) -> str:
+    """``out`` as every process of a run names it: an ``s3://`` or ``gs://`` prefix without
+    its trailing ``/``, or a local folder's absolute path (workers run elsewhere)."""
+    if is_uri(str(out)):
+        return str(out).rstrip("/")
+    return str(Path(out).resolve())
+
+
+def unified_dataset(filesystem: pafs.FileSystem, paths: list[str]) -> pads.Dataset:
+    """The Parquet files ``paths`` of ``filesystem`` as one dataset whose columns are those of
+    every file, by name."""
+    factory = pads.FileSystemDatasetFactory(filesystem, paths, pads.ParquetFileFormat())
+    return factory.finish(factory.inspect())
+
+
 def open_store(root: str | Path) -> ObjectStore:
-    """The store of the output folder ``root``."""
+    """The store of the output ``root``: a local folder, or an ``s3://`` or ``gs://`` prefix
+    (``bucket_store``)."""
+    if is_uri(str(root)):
+        from tracklake.io.bucket_store import BucketPrefix
+
+        return BucketPrefix(str(root))
     return LocalFolder(root)

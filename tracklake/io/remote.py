@@ -18,9 +18,8 @@ from urllib.parse import urlparse
 
 import pyarrow.fs as pafs
 
-from tracklake.io.errors import VideoError, VideoErrorKind
+from tracklake.io.errors import VideoError, VideoErrorKind, is_disk_full
 from tracklake.io.scratch import new_copy_path, room_for, scratch_dir
-from tracklake.io.store import is_disk_full
 
 REMOTE_SCHEMES = ("s3", "gs", "gcs")
 _COPY_CHUNK_BYTES = 8 << 20

@@ -7,7 +7,6 @@ complete, so a reader globbing ``tracks/*.parquet`` never sees a half-written fi
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -41,11 +40,6 @@ TRACK_SCHEMA = pa.schema(
         ("y2", pa.float32()),
     ]
 )
-
-
-def is_disk_full(error: BaseException) -> bool:
-    """True for the error of a write that found no space left (or no quota) on its disk."""
-    return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 def _regular_lists(values: pa.Array, shape: tuple[int, ...]) -> pa.Array:

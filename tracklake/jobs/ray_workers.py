@@ -13,7 +13,6 @@ import socket
 import time
 from collections.abc import Hashable, Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import Any, cast
 
 import ray
@@ -25,8 +24,8 @@ from ray.exceptions import (
 )
 
 from tracklake.config import PipelineConfig
+from tracklake.io.errors import is_disk_full
 from tracklake.io.footer import Footer
-from tracklake.io.store import is_disk_full
 from tracklake.jobs.dispatch import Dispatcher, WorkerDied, WorkerRestarting
 from tracklake.jobs.errors import JobError
 from tracklake.jobs.pipeline import track_video
@@ -72,7 +71,7 @@ def _error_text(error: BaseException) -> str:
 class _RayWorkers:
     """The worker actors as the dispatcher's ``WorkerPool``."""
 
-    def __init__(self, actors: list[Any], out_dir: Path):
+    def __init__(self, actors: list[Any], out_dir: str):
         self.actors = actors
         self.size = len(actors)
         self.out_dir = out_dir
@@ -125,9 +124,8 @@ def dispatch_on_ray(work: Work) -> dict[str, VideoSummary]:
         max_task_retries=0,
         max_concurrency=plan.device.videos_at_once + 1,  # + 1 so describe() answers while busy
     )
-    out_dir = str(work.out_dir.resolve())
     workers: list[Any] = [  # actor handles: Ray does not type their methods' .remote
-        worker_class.remote(work.pipeline, out_dir, work.footer, plan)
+        worker_class.remote(work.pipeline, work.out_dir, work.footer, plan)
         for _ in range(min(plan.workers, len(work.order.videos)))
     ]
     try:

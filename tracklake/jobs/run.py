@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 from tracklake.config import JobConfig, PipelineConfig
 from tracklake.io import layout
+from tracklake.io.errors import is_disk_full
 from tracklake.io.footer import Footer
-from tracklake.io.object_store import open_store
-from tracklake.io.store import is_disk_full, write_run_json, write_videos_table
+from tracklake.io.object_store import open_store, output_location
+from tracklake.io.store import write_run_json, write_videos_table
 from tracklake.io.track_summary import write_track_summary
-from tracklake.jobs.preflight import check_run
+from tracklake.jobs.preflight import PreflightError, check_run
 from tracklake.jobs.progress import Progress
 from tracklake.jobs.resume import finished_summary, remove_stale_temp_files
 from tracklake.jobs.work import OUT_FULL, Dispatch, Work
@@ -53,10 +54,15 @@ class JobResult:
         return all(s.status in (VideoStatus.OK, VideoStatus.SKIPPED) for s in self.summaries)
 
 
-def prepare_out_dir(out_dir: Path, overwrite: bool) -> None:
+def prepare_out_dir(out_dir: str | Path, overwrite: bool) -> None:
     """With ``overwrite`` remove a previous run's outputs (only those); remove what a run
     that died left half written. ``OUT`` itself appears with its first object."""
     store = open_store(out_dir)
+    if overwrite and not store.exists(layout.RUN) and not store.is_empty():
+        raise PreflightError(
+            f"output {out_dir}: --overwrite refused: it holds files but no {layout.RUN}, so "
+            "it is not a tracklake run (nothing was deleted)"
+        )
     if overwrite:
         for key in (*layout.PER_VIDEO_FOLDERS, *layout.RUN_OBJECTS):
             store.delete(key)
@@ -100,7 +106,7 @@ def run_job(
             before Ray starts or anything is written.
         JobError: the job cannot start (its message says why); no video has been touched.
     """
-    out_dir = Path(out_dir)
+    out_dir = output_location(out_dir)
     with ThreadPoolExecutor(max_workers=1) as checker:
         # Opening the videos to order them overlaps the model check (a child process).
         checked = checker.submit(check_run, out_dir, pipeline, job)
@@ -139,7 +145,7 @@ def run_job(
     return JobResult(summaries, out_full, unwritten)
 
 
-def _record_workers(out_dir: Path, configuration: dict[str, Any], plan: WorkerPlan) -> None:
+def _record_workers(out_dir: str, configuration: dict[str, Any], plan: WorkerPlan) -> None:
     """Rewrite ``run.json`` with how the workers run the job, once they are planned."""
     write_run_json(out_dir, configuration, [plan.to_dict()])
 
@@ -152,7 +158,7 @@ def _ray_dispatch() -> Dispatch:
     return dispatch_on_ray
 
 
-def _write_tables(summaries: list[VideoSummary], out_dir: Path) -> tuple[str, ...]:
+def _write_tables(summaries: list[VideoSummary], out_dir: str) -> tuple[str, ...]:
     """Write ``videos.parquet``, then ``track_summary.parquet``; the names of those ``OUT``
     had no space left for (each file is whole or absent)."""
     writes = {

@@ -23,7 +23,7 @@ class Work:
 
     Attributes:
         order: the videos in the order to hand them out, and those that cannot be opened.
-        out_dir: the run's ``OUT``.
+        out_dir: the run's ``OUT`` (``object_store.output_location``).
         pipeline: how each video becomes tracks (its ``classes`` as the model's ids).
         job: how the work is spread.
         footer: the footer entries every tracks file of the run shares (model, fingerprint).
@@ -35,7 +35,7 @@ class Work:
     """
 
     order: WorkOrder
-    out_dir: Path
+    out_dir: str
     pipeline: PipelineConfig
     job: JobConfig
     footer: Footer

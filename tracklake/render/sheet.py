@@ -25,7 +25,7 @@ def pick_frames(tracked_frames: np.ndarray, total_frames: int, count: int) -> np
 
 
 def _tiles(
-    out_dir: Path, summary: VideoSummary, count: int, size: tuple[int, int], classes, trail_s
+    out_dir: str | Path, summary: VideoSummary, count: int, size: tuple[int, int], classes, trail_s
 ) -> list[np.ndarray]:
     """Up to ``count`` frames of one video at ``size``, tracks drawn and captioned."""
     tracks = VideoTracks(out_dir, summary.video_id, classes)
@@ -64,7 +64,6 @@ def render_sheet(
     """
     import cv2
 
-    out_dir = Path(out_dir)
     summaries = renderable_videos(out_dir)[:videos]
     if not summaries:
         raise FileNotFoundError(f"{out_dir}: no tracked video to draw")
