@@ -24,7 +24,8 @@ EXPENSIVE_SESSION_FIXTURES = {
 EXPENSIVE_MODULE_FIXTURES = {
     "shared_run", "campus_run", "readme_run", "run", "two_node_cluster",
     "exports", "reid_exports", "long_1080p_video", "detections", "sequence",
-    "zeros_in_the_middle", "image_dataset", "frames", "batch_of_32", "bucket", "s3_run", "bucket_run",
+    "zeros_in_the_middle", "image_dataset", "frames", "batch_of_32", "bucket", "s3_run",
+    "bucket_run",
 }  # fmt: skip
 
 

@@ -49,13 +49,17 @@ class VideoRef:
 
     Attributes:
         video_id: unique id of the video in the run; becomes its tracks file name.
-        path: local path or URI (``s3://``, ``gs://``) of the video file.
+        path: local path or URI (``s3://``, ``gs://``, ``http(s)://`` without its query) of
+            the video file; what every record and message shows.
         extra: manifest columns carried into ``videos.parquet`` (column name -> scalar).
+        fetch_query: an ``http(s)://`` URL's query string, needed to fetch it and never
+            written anywhere (a presigned URL's query is a credential): not in ``repr``.
     """
 
     video_id: str
     path: str
     extra: Mapping[str, Any] = field(default_factory=dict)
+    fetch_query: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
         if not self.video_id:

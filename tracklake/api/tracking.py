@@ -96,6 +96,7 @@ def track(
         JobError: the job cannot start (an unreachable cluster, missing resources).
         OSError: ``output`` is full (``errno.ENOSPC``) before the job could record anything.
     """
+    from tracklake.io.http_source import recorded_source
     from tracklake.io.sources import resolve_sources
     from tracklake.jobs.run import run_job
 
@@ -116,7 +117,8 @@ def track(
         videos_per_worker=videos_per_worker, resume=resume, overwrite=overwrite,
         fail_fast=fail_fast, progress=progress,
     )  # fmt: skip
-    return run_job(refs, output, pipeline, job, {"sources": named})
+    recorded = [recorded_source(source) for source in named]  # no presigned URL's query
+    return run_job(refs, output, pipeline, job, {"sources": recorded})
 
 
 def retrack(

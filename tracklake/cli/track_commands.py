@@ -159,6 +159,10 @@ class RunError(click.ClickException):
 def track(sources: tuple[str, ...], output: Path, **options: Any) -> None:
     """Detect and track every object in the videos SOURCES name; write Parquet to OUT.
 
+    A SOURCE is a video, a folder, a glob, a manifest, an s3:// or gs:// object or prefix, or
+    an http(s):// URL (a presigned URL's query is used to fetch it and written nowhere).
+    OUT is a folder or an s3:// (gs://) prefix.
+
     A MOTChallenge dataset folder (sequences with seqinfo.ini, as videos or img1/ frames)
     is a SOURCE too: each sequence becomes a video named after it.
 

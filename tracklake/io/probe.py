@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from tracklake.io.errors import VideoError
 from tracklake.io.image_sequence import open_decoder
-from tracklake.io.remote import local_video
 from tracklake.io.video import VideoInfo
+from tracklake.io.video_source import local_video
 from tracklake.types import VideoRef
 
 
@@ -27,7 +27,7 @@ class ProbeResult:
 def probe(ref: VideoRef, num_threads: int = 1) -> ProbeResult:
     """Open ``ref`` and read its stream properties; never raises for a bad video."""
     try:
-        with local_video(ref.path) as path:
+        with local_video(ref) as path:
             decoder = open_decoder(path, num_threads)
             return ProbeResult(ref, decoder.info, "", decoder.cut_short)
     except VideoError as error:

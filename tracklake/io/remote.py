@@ -72,27 +72,6 @@ def remote_stat(uri: str) -> tuple[int, float]:
     return int(info.size), mtime
 
 
-def source_stat(path: str) -> tuple[int, float]:
-    """``(size in bytes, mtime)`` of a local file or remote object; ``(-1, 0.0)`` if absent."""
-    if is_uri(path):
-        return remote_stat(path)
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return -1, 0.0
-    return stat.st_size, stat.st_mtime
-
-
-@contextmanager
-def local_video(path: str) -> Iterator[str]:
-    """A local path for ``path``: itself, or a temporary copy of a remote object."""
-    if is_uri(path):
-        with local_copy(path) as local_path:
-            yield local_path
-    else:
-        yield path
-
-
 @contextmanager
 def local_copy(uri: str) -> Iterator[str]:
     """Copy a remote file to a local scratch file, yield its path, then delete it.

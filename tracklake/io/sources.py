@@ -13,7 +13,9 @@ import glob
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
+from urllib.parse import unquote, urlsplit
 
+from tracklake.io.http_source import is_url, split_url, url_ref
 from tracklake.io.manifest import is_manifest, read_manifest
 from tracklake.io.mot_dataset import is_dataset, read_dataset
 from tracklake.io.remote import is_uri, list_remote_files
@@ -88,22 +90,28 @@ def _manifest_videos(manifest: Path) -> list[VideoRef]:
     for row in read_manifest(manifest):
         entry = row.pop("path").strip()
         video_id = row.pop("video_id", None)
-        if is_uri(entry):
-            path = entry
+        if is_url(entry):
+            path, _ = split_url(entry)
+            default_id = unquote(urlsplit(path).path).lstrip("/")
+            refs.append(url_ref(entry, video_id or video_id_from_path(default_id), row))
+        elif is_uri(entry):
             default_id = entry.partition("://")[2].partition("/")[2]
+            refs.append(VideoRef(video_id or video_id_from_path(default_id), entry, extra=row))
         else:
             resolved = (base / entry).resolve() if not Path(entry).is_absolute() else Path(entry)
-            path = str(resolved)
             default_id = (
                 resolved.relative_to(base).as_posix()
                 if resolved.is_relative_to(base)
                 else resolved.as_posix().lstrip("/")
             )
-        refs.append(VideoRef(video_id or video_id_from_path(default_id), path, extra=row))
+            video_id = video_id or video_id_from_path(default_id)
+            refs.append(VideoRef(video_id, str(resolved), extra=row))
     return refs
 
 
 def _one_source(source: str) -> list[VideoRef]:
+    if is_url(source):
+        return [url_ref(source)]
     if is_uri(source):
         return _remote_videos(source)
     path = Path(source)

@@ -27,9 +27,9 @@ from tracklake.io.errors import VideoError, VideoErrorKind
 from tracklake.io.footer import Footer
 from tracklake.io.image_sequence import ImageSequenceDecoder, open_decoder
 from tracklake.io.prefetch import prefetch
-from tracklake.io.remote import local_video, source_stat
 from tracklake.io.store import TrackFileWriter
 from tracklake.io.video import VideoDecoder, VideoInfo
+from tracklake.io.video_source import local_video, source_stat
 from tracklake.jobs.plan import TrackingPlan
 from tracklake.tracking import make_tracker
 from tracklake.types import Detections, Tracks, VideoRef, VideoStatus, VideoSummary
@@ -76,7 +76,7 @@ def frames_per_chunk(
 
 def video_footer(ref: VideoRef, config: PipelineConfig, run_footer: Footer) -> Footer:
     """The tracks file footer as known before decoding starts: the run's, and the video's."""
-    size, mtime = source_stat(ref.path)
+    size, mtime = source_stat(ref)
     return replace(
         run_footer,
         video_id=ref.video_id,
@@ -146,7 +146,7 @@ def track_video(
     """
     started = time.monotonic()
     try:
-        with local_video(ref.path) as path:
+        with local_video(ref) as path:
             threads, max_pixels = plan.device.decode_threads, plan.pipeline.max_frame_pixels
             decoder = open_decoder(path, threads, max_pixels)
             return _track_decoded(ref, decoder, detector, plan, out_dir, run_footer, started)

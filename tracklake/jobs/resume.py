@@ -15,7 +15,7 @@ import pyarrow as pa
 from tracklake.io import layout
 from tracklake.io.footer import read_footer
 from tracklake.io.object_store import ObjectStore, open_store
-from tracklake.io.remote import source_stat
+from tracklake.io.video_source import source_stat
 from tracklake.types import VideoRef, VideoStatus, VideoSummary
 
 
@@ -32,7 +32,7 @@ def finished_summary(out_dir: str | Path, ref: VideoRef, fingerprint: str) -> Vi
         return None  # unreadable, or not a footer this version wrote: process the video again
     if (
         footer.config_sha256 != fingerprint
-        or (footer.source_size, footer.source_mtime) != source_stat(ref.path)
+        or (footer.source_size, footer.source_mtime) != source_stat(ref)
         or footer.summary is None
         or footer.summary.status != VideoStatus.OK
         or footer.summary.video_id != ref.video_id

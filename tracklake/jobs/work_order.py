@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from tracklake.io.probe import probe
-from tracklake.io.remote import is_uri, source_stat
+from tracklake.io.video_source import is_remote, source_stat
 from tracklake.types import VideoRef
 
 _OPENING_THREADS = 8
@@ -24,8 +24,8 @@ def video_length(ref: VideoRef) -> tuple[float, str]:
     Frames from the container; object size for remote files (copying them to count frames
     would cost a download).
     """
-    if is_uri(ref.path):
-        return float(source_stat(ref.path)[0]), ""
+    if is_remote(ref):
+        return float(source_stat(ref)[0]), ""
     result = probe(ref)
     return (float(result.info.frames), "") if result.info is not None else (0.0, result.error)
 
@@ -64,6 +64,6 @@ def longest_first(refs: Sequence[VideoRef]) -> WorkOrder:
     unopenable = {video_id: error for video_id, (_, error) in probed.items() if error}
     return WorkOrder(
         videos=sorted(refs, key=lambda r: (r.video_id not in unopenable, -lengths[r.video_id])),
-        local_frames={r.video_id: int(lengths[r.video_id]) for r in refs if not is_uri(r.path)},
+        local_frames={r.video_id: int(lengths[r.video_id]) for r in refs if not is_remote(r)},
         unopenable=unopenable,
     )

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from tracklake.io import layout
 from tracklake.io.object_store import open_store
-from tracklake.io.remote import is_uri, local_copy
 from tracklake.io.store import read_videos_table
 from tracklake.io.video import VideoDecoder
-from tracklake.types import VideoSummary
+from tracklake.io.video_source import local_video
+from tracklake.types import VideoRef, VideoSummary
 
 _DECODE_BATCH = 16
 
@@ -56,13 +56,13 @@ def even_size(width: float, height: float) -> tuple[int, int]:
 
 @contextmanager
 def open_video(summary: VideoSummary) -> Iterator[VideoDecoder]:
-    """A decoder of the video's file (a local copy of an ``s3://`` one).
+    """A decoder of the video's file (a local copy of an object's or a URL's; a presigned
+    URL's query was never recorded, so such a URL must be readable without it).
 
     Raises:
         VideoError: the file can no longer be opened.
     """
-    source = local_copy(summary.path) if is_uri(summary.path) else nullcontext(summary.path)
-    with source as path:
+    with local_video(VideoRef(summary.video_id, summary.path)) as path:
         yield VideoDecoder(path)
 
 
