@@ -41,6 +41,7 @@ DETECTOR_NEUTRAL = {
     "batch": 8,
     "unsafe_load_pickle": True,
     "embeddings": "auto",  # the tracker's with_reid and model say whether embeddings are used
+    "recover_suppressed": True,  # the tracker says whether it uses them
 }
 PIPELINE_SHAPING = {"vid_stride": 2, "scale_at": "model", "save_detections": True}
 PIPELINE_NEUTRAL = {

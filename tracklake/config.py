@@ -20,9 +20,11 @@ from tracklake.tracking.config import TrackerConfig
 DEFAULT_DECODE_BUFFER_BYTES = 48 << 20
 SCALE_AT = ("decode", "model")
 
-# Detector settings that do not change which boxes come out; ``embeddings`` comes from the
-# tracker's settings, which the fingerprint holds.
-_RESULT_NEUTRAL_DETECTOR_KEYS = ("model", "device", "batch", "unsafe_load_pickle", "embeddings")
+# Detector settings that do not change which boxes come out; ``embeddings`` and
+# ``recover_suppressed`` come from the tracker's settings, which the fingerprint holds.
+_RESULT_NEUTRAL_DETECTOR_KEYS = (
+    "model", "device", "batch", "unsafe_load_pickle", "embeddings", "recover_suppressed",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -84,13 +86,17 @@ class PipelineConfig:
 
     def inference_detector(self) -> DetectorConfig:
         """The detector as it runs: with embeddings when the tracker matches on appearance
-        (``with_reid``, from the ReID ``model`` it names); with ``save_detections`` its
+        (``with_reid``, from the ReID ``model`` it names), with the recovered detections
+        (TrackTrack's second set) when the tracker uses them or the run saves detections
+        (so that any tracker can be retracked from them); with ``save_detections`` its
         ``conf`` lowered to ``DETECTIONS_FLOOR``. Boxes above the run's ``conf`` stay the
         same: NMS suppresses a box only by a higher-scoring one, and ``max_det`` keeps the
         best."""
         detector = self.detector
         if self.tracker.uses_appearance:
             detector = replace(detector, embeddings=self.tracker.model)
+        if self.tracker.uses_recovered_detections or self.save_detections:
+            detector = replace(detector, recover_suppressed=True)
         if self.save_detections:
             detector = replace(detector, conf=min(detector.conf, DETECTIONS_FLOOR))
         return detector

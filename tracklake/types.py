@@ -6,7 +6,7 @@ Boxes are always ``xyxy`` in pixels of the original frame, ``float32``.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +68,9 @@ class VideoRef:
             raise ValueError(f"empty path for video {self.video_id!r}")
 
 
+RECOVERED = "recovered"  # the extra flagging TrackTrack's second set (``detection.recovery``)
+
+
 @dataclass(frozen=True)
 class Detections:
     """The detections of one frame.
@@ -77,7 +80,8 @@ class Detections:
         scores: ``(N,)`` float32 confidences in ``[0, 1]``.
         class_ids: ``(N,)`` int16 class indices of the model.
         extras: per-detection arrays whose first dimension is ``N``: for example
-            ``keypoints`` ``(N, K, 3)`` float32, ``embeddings`` ``(N, D)`` float32.
+            ``keypoints`` ``(N, K, 3)`` float32, ``embeddings`` ``(N, D)`` float32,
+            ``recovered`` (``RECOVERED``) ``(N,)`` bool: the rows of TrackTrack's second set.
     """
 
     boxes: np.ndarray
@@ -102,6 +106,17 @@ class Detections:
     @classmethod
     def empty(cls) -> Detections:
         return cls(np.empty((0, 4)), np.empty(0), np.empty(0))
+
+    @classmethod
+    def concatenate(cls, parts: Sequence[Detections]) -> Detections:
+        """The rows of ``parts`` one after another (their extras must have the same keys)."""
+        keys = parts[0].extras.keys()
+        return cls(
+            np.concatenate([part.boxes for part in parts]),
+            np.concatenate([part.scores for part in parts]),
+            np.concatenate([part.class_ids for part in parts]),
+            {key: np.concatenate([part.extras[key] for part in parts]) for key in keys},
+        )
 
     def __len__(self) -> int:
         return len(self.boxes)

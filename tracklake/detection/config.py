@@ -41,6 +41,9 @@ class DetectorConfig:
             detector's own feature maps in the same forward pass (``appearance``), a path runs
             that ReID model on the detections' crops; ``None`` (the default) gives none. Set
             from the tracker's ``with_reid`` and ``model`` (``PipelineConfig``).
+        recover_suppressed: also give each frame the detections a looser NMS keeps that the
+            NMS dropped, flagged ``extras["recovered"]`` (``recovery``): TrackTrack's second
+            set, as Ultralytics gives it. Set from the tracker (``PipelineConfig``).
     """
 
     model: str = "yolov8n.pt"
@@ -55,6 +58,7 @@ class DetectorConfig:
     batch: int | None = None
     unsafe_load_pickle: bool = False
     embeddings: str | None = None
+    recover_suppressed: bool = False
 
     def __post_init__(self) -> None:
         if self.classes is not None:

@@ -6,6 +6,7 @@ import logging
 import math
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ from tracklake.detection.letterbox import Letterbox
 from tracklake.detection.masks import encode_rle, frame_masks
 from tracklake.detection.models import LoadedModel, load_model
 from tracklake.detection.nms import NmsSettings, select
+from tracklake.detection.recovery import RECOVERY_NMS_IOU, with_recovered
 from tracklake.detection.reid import CropEncoder
 from tracklake.detection.upload import FrameUploader
 from tracklake.detection.weights import resolve_weights
@@ -103,6 +105,9 @@ class Detector:
             max_det=config.max_det,
             agnostic=config.agnostic_nms,
         )
+        # TrackTrack's second set: Ultralytics computes it for detect models with NMS only.
+        recovers = config.recover_suppressed and model.task == "detect" and not model.end2end
+        self._recovery_nms = replace(self._nms, iou=RECOVERY_NMS_IOU) if recovers else None
         self._target = self._target_size(model, config.imgsz)
         self.class_names = model.class_names
         self.batch = batch
@@ -198,6 +203,12 @@ class Detector:
             )
             for i, rows in enumerate(selected)
         ]
+        if self._recovery_nms is not None:
+            loose = select(predictions, len(self.class_names), self._recovery_nms, False)
+            detections = [
+                with_recovered(kept, self._to_detections(rows, letterbox, None, embedding_size))
+                for kept, rows in zip(detections, loose, strict=True)
+            ]
         if self.crop_encoder is not None:
             return self.crop_encoder.add_embeddings(frames, detections, letterbox.frame_size)
         return detections

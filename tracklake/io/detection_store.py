@@ -27,7 +27,7 @@ from tracklake.io import layout
 from tracklake.io.footer import Footer, read_footer
 from tracklake.io.object_store import ObjectStore, open_store
 from tracklake.io.store import TRACK_SCHEMA, ParquetFileWriter, frame_table
-from tracklake.types import Detections
+from tracklake.types import RECOVERED, Detections
 
 # Detections scoring at or below this are not saved: low enough for ByteTrack's second
 # association (track_low_thresh 0.1 by default) and for tuning that threshold below it.
@@ -98,7 +98,8 @@ class DetectionFileWriter(ParquetFileWriter):
         camera_warp: np.ndarray | None = None,
     ) -> None:
         """Add one frame's detections (all of them, above ``DETECTIONS_FLOOR``), with their
-        ``extras["embeddings"]`` ``(N, D)`` when they have them, and the ``(2, 3)``
+        ``extras["embeddings"]`` ``(N, D)`` and ``extras["recovered"]`` ``(N,)`` (a
+        ``recovered`` column: TrackTrack's second set) when they have them, and the ``(2, 3)``
         ``camera_warp`` the tracker applied on this frame when the run saves camera motion.
 
         Raises:
@@ -117,6 +118,8 @@ class DetectionFileWriter(ParquetFileWriter):
         )  # fmt: skip
         if "embeddings" in detections.extras:
             table = table.append_column("embedding", _embedding_column(detections))
+        if RECOVERED in detections.extras:
+            table = table.append_column(RECOVERED, pa.array(detections.extras[RECOVERED]))
         self.append_table(table)
 
     def commit(self, final_footer: Footer | None = None, frames: int = 0) -> str:
@@ -178,6 +181,11 @@ class SavedDetections:
         return "embedding" in self.table.column_names
 
     @property
+    def has_recovered(self) -> bool:
+        """Whether the recovered second set was saved (``recovered`` rows flagged)."""
+        return RECOVERED in self.table.column_names
+
+    @property
     def embeddings_model(self) -> str | None:
         """The ``model`` that gave the embeddings (``auto``, or a ReID model as the run's
         tracker named it); None without embeddings."""
@@ -189,7 +197,8 @@ class SavedDetections:
         """``(frame, time_s, Detections)`` for every frame read, in order, keeping the
         detections scoring above ``conf``; a frame without detections gets an empty one,
         timed at ``frame / fps``. With saved embeddings, each ``Detections`` has them as
-        ``extras["embeddings"]`` ``(N, D)`` float32."""
+        ``extras["embeddings"]`` ``(N, D)`` float32; with the recovered set saved,
+        ``extras["recovered"]`` ``(N,)`` bool."""
         table = self.table.filter(pc.greater(self.table["score"], conf))
         frame = table["frame"].to_numpy()
         time_s = table["time_s"].to_numpy()
@@ -197,15 +206,18 @@ class SavedDetections:
         scores = table["score"].to_numpy()
         class_ids = table["class_id"].to_numpy()
         embeddings = _embedding_matrix(table) if self.has_embeddings else None
+        recovered = table[RECOVERED].to_numpy(zero_copy_only=False) if self.has_recovered else None
         starts = np.searchsorted(frame, np.arange(self.frames) * self.vid_stride)
         ends = np.searchsorted(frame, np.arange(self.frames) * self.vid_stride, side="right")
         for i, (start, end) in enumerate(zip(starts, ends, strict=True)):
             index = i * self.vid_stride
             rows = slice(start, end)
             when = float(time_s[start]) if end > start else index / self.fps
-            extras = (
-                {} if embeddings is None else {"embeddings": embeddings[rows].astype(np.float32)}
-            )
+            extras: dict[str, np.ndarray] = {}
+            if embeddings is not None:
+                extras["embeddings"] = embeddings[rows].astype(np.float32)
+            if recovered is not None:
+                extras[RECOVERED] = recovered[rows]
             yield index, when, Detections(boxes[rows], scores[rows], class_ids[rows], extras)
 
 

@@ -32,6 +32,7 @@ from tracklake.io.video import VideoDecoder, VideoInfo
 from tracklake.io.video_source import local_video, source_stat
 from tracklake.jobs.plan import TrackingPlan
 from tracklake.tracking import make_tracker
+from tracklake.tracking.recovered import for_tracker, recovered_count
 from tracklake.types import Detections, Tracks, VideoRef, VideoStatus, VideoSummary
 
 # Per-detection extras that become columns of the tracks file; others (embeddings) do not.
@@ -86,6 +87,15 @@ def video_footer(ref: VideoRef, config: PipelineConfig, run_footer: Footer) -> F
         tracker=config.tracker.to_dict(),
         vid_stride=config.vid_stride,
     )
+
+
+def tracker_input(found: Detections, config: PipelineConfig) -> Detections:
+    """What the tracker sees of a frame's detections: with saved detections the detector ran
+    at the floor, so only those the run's ``conf`` keeps; the recovered second set only for
+    a tracker that uses it (``recovered``)."""
+    if config.save_detections:
+        found = found[found.scores > config.detector.conf]
+    return for_tracker(found, config.tracker)
 
 
 def _aligned_extras(detections: Detections, tracks: Tracks) -> dict[str, np.ndarray]:
@@ -208,17 +218,13 @@ def _track_decoded(
                 originals = [frame_size] * len(batch)
                 for i, found in enumerate(detector.detect(batch.frames, originals)):
                     frame, time_s = int(batch.indices[i]), float(batch.times_s[i])
-                    # With saved detections the detector ran at the floor: the tracker sees
-                    # only those the run's conf keeps, the file all of them.
-                    detections = (
-                        found if saved is None else found[found.scores > config.detector.conf]
-                    )
+                    detections = tracker_input(found, config)
                     image = batch.frames[i] if tracker.needs_frame else None
                     tracks = tracker.update(detections, image)
                     if saved is not None:
                         saved.append(frame, time_s, found, tracker.camera_warp)
                     writer.append(frame, time_s, tracks, _aligned_extras(detections, tracks))
-                    detection_count += len(detections)
+                    detection_count += len(detections) - recovered_count(detections)
                 frames += len(batch)
         except VideoError as video_error:
             if not video_error.is_partial:

@@ -9,6 +9,7 @@ of the run exactly.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
@@ -25,7 +26,10 @@ from tracklake.io.object_store import ObjectStore, open_store
 from tracklake.io.store import TrackFileWriter, write_run_json, write_videos_table
 from tracklake.io.track_summary import write_track_summary
 from tracklake.tracking import TrackerConfig, make_tracker
+from tracklake.tracking.recovered import for_tracker, recovered_count
 from tracklake.types import VideoRef, VideoSummary
+
+log = logging.getLogger(__name__)
 
 
 def check_min_score(min_score: float | None) -> None:
@@ -96,11 +100,18 @@ def retrack_video(
         tracker=tracker.to_dict(),
         retracked_from_conf=kept_above,
     )
+    if tracker.uses_recovered_detections and not saved.has_recovered:
+        log.warning(
+            "%s's saved detections have no recovered second set (saved by an older "
+            "tracklake): TrackTrack runs without it, so its tracks may differ from track's",
+            saved.video_id,
+        )
     detections = 0
     with TrackFileWriter(out_dir, saved.video_id, saved.class_names, footer) as writer:
-        for frame, time_s, frame_detections in saved.frames_with_detections(kept_above):
+        for frame, time_s, found in saved.frames_with_detections(kept_above):
+            frame_detections = for_tracker(found, tracker)
             writer.append(frame, time_s, run_tracker.update(frame_detections))
-            detections += len(frame_detections)
+            detections += len(frame_detections) - recovered_count(frame_detections)
         summary = replace(
             saved.footer.require("summary"),
             detections=detections,

@@ -246,6 +246,12 @@ class TrackerConfig:
         return self.with_reid and "with_reid" in _KEYS_BY_TYPE[self.tracker_type]
 
     @property
+    def uses_recovered_detections(self) -> bool:
+        """Whether the tracker matches the detections a looser NMS recovers, as a second set
+        (TrackTrack, as Ultralytics feeds it: ``detection.recovery``)."""
+        return self.tracker_type == "tracktrack"
+
+    @property
     def compensates_camera_motion(self) -> bool:
         """Whether the tracker compensates camera motion: a ``gmc_method`` other than
         ``none`` on one that has it (BoT-SORT, Deep OC-SORT, TrackTrack)."""
