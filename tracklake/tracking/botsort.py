@@ -55,7 +55,9 @@ class BoTSORT(TrackerBase[BoTSORTTrackSet]):
         )
 
     def update(self, detections: Detections, frame: np.ndarray | None = None) -> Tracks:
-        """Track one frame (see ``Tracker.update`` in ``factory.py``)."""
+        """Track one frame: ByteTrack's associations after camera-motion compensation, by IoU
+        lowered to the appearance cost where it is trusted (see ``Tracker.update`` in
+        ``factory.py``)."""
         book, config = self._book, self.config
         high, low, pool, unconfirmed = book.begin_frame(detections, config)
         book.move_with_camera(

@@ -28,7 +28,9 @@ class ByteTrack(TrackerBase[TrackSet]):
         self._book.tracks = self._book.new_rows(Detections.empty(), NO_ROWS)
 
     def update(self, detections: Detections, frame: np.ndarray | None = None) -> Tracks:
-        """Track one frame (see ``Tracker.update`` in ``factory.py``)."""
+        """Track one frame: high-score detections to the confirmed tracks, low-score ones to
+        the tracked ones left, unconfirmed tracks to the high ones left (see ``Tracker.update``
+        in ``factory.py``)."""
         book, config = self._book, self.config
         high, low, pool, unconfirmed = book.begin_frame(detections, config)
         cost = partial(score_fused_iou_cost, book, detections, config)

@@ -56,7 +56,9 @@ class DeepOCSort(TrackerBase[DeepOCSortTrackSet]):
         )
 
     def update(self, detections: Detections, frame: np.ndarray | None = None) -> Tracks:
-        """Track one frame (see ``Tracker.update`` in ``factory.py``)."""
+        """Track one frame: OC-SORT's association after camera-motion compensation, both its
+        costs gated by appearance, then observations and embeddings renewed (see
+        ``Tracker.update`` in ``factory.py``)."""
         book, config = self._book, self.config
         split = book.begin_frame(detections, config)
         high, _, pool, unconfirmed = split

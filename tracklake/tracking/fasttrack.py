@@ -73,7 +73,8 @@ class FastTrack(TrackerBase[FastTrackSet]):
         self._book.tracks = self._new_rows(Detections.empty(), NO_ROWS)
 
     def update(self, detections: Detections, frame: np.ndarray | None = None) -> Tracks:
-        """Track one frame (see ``Tracker.update`` in ``factory.py``)."""
+        """Track one frame: ByteTrack's associations with occluded tracks rolled back and kept,
+        then starts that overlap a track suppressed (see ``Tracker.update`` in ``factory.py``)."""
         book, config, tracks = self._book, self.config, self._book.tracks
         high, low, pool, unconfirmed = book.begin_frame(detections, config)
         cost = partial(score_fused_iou_cost, book, detections, config)

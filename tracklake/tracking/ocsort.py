@@ -71,7 +71,8 @@ class OCSort(TrackerBase[OCSortTrackSet]):
         self._book.tracks = self._new_rows(Detections.empty(), NO_ROWS)
 
     def update(self, detections: Detections, frame: np.ndarray | None = None) -> Tracks:
-        """Track one frame (see ``Tracker.update`` in ``factory.py``)."""
+        """Track one frame: OC-SORT's association (``associate``), then the matched tracks'
+        observations renewed (see ``Tracker.update`` in ``factory.py``)."""
         book, config = self._book, self.config
         high, low, pool, unconfirmed = book.begin_frame(detections, config)
         costs = OCSortCosts(book, detections, config)

@@ -81,7 +81,9 @@ class TrackTrack(TrackerBase[TrackTrackSet]):
         self._book.tracks = self._new_rows(Detections.empty(), NO_ROWS)
 
     def update(self, detections: Detections, frame: np.ndarray | None = None) -> Tracks:
-        """Track one frame (see ``Tracker.update`` in ``factory.py``)."""
+        """Track one frame: all tracks against all detections by the multi-cue cost, new
+        tracks against the high ones left, a second chance for lost tracks, then track-aware
+        NMS for starts (see ``Tracker.update`` in ``factory.py``)."""
         book, config, tracks = self._book, self.config, self._book.tracks
         book.frame += 1
         boxes, scores = detections.boxes, detections.scores
