@@ -7,6 +7,8 @@ appearance.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from tracklake.tracking.config import TrackerConfig
@@ -86,3 +88,61 @@ def with_appearance(
     )
     appearance[untrusted] = 1.0
     return np.minimum(cost, appearance)
+
+
+@dataclass(frozen=True)
+class FrameAppearance:
+    """One frame's appearance, as BoT-SORT and Deep OC-SORT use it.
+
+    Attributes:
+        embeddings: ``(N, D)`` float32 the frame's normalised detection embeddings with
+            ``with_reid`` (``detection_embeddings``); ``D = 0`` without, so that a track
+            table's embedding column is ``(T, 0)``.
+        config: gives ``with_reid`` and the thresholds of ``with_appearance``.
+    """
+
+    embeddings: np.ndarray
+    config: TrackerConfig
+
+    @classmethod
+    def of(cls, detections: Detections, config: TrackerConfig) -> FrameAppearance:
+        if config.with_reid:
+            return cls(detection_embeddings(detections), config)
+        return cls(np.zeros((len(detections), 0), dtype=np.float32), config)
+
+    def gate(
+        self,
+        cost: np.ndarray,
+        overlap_cost: np.ndarray,
+        track_embedding: np.ndarray,
+        rows: np.ndarray,
+        indices: np.ndarray,
+    ) -> np.ndarray:
+        """``(R, C)``: the motion ``cost`` of track ``rows`` and detections ``indices`` with
+        ``with_appearance`` under ``with_reid``, else as it is.
+
+        Args:
+            cost: ``(R, C)`` float motion cost.
+            overlap_cost: ``(R, C)`` float32 1 - IoU of the same pairs.
+            track_embedding: ``(T, D)`` float32 all tracks' running embeddings.
+        """
+        if not self.config.with_reid:
+            return cost
+        return with_appearance(
+            cost, overlap_cost, track_embedding[rows], self.embeddings[indices], self.config
+        )
+
+    def blend(
+        self,
+        track_embedding: np.ndarray,
+        rows: np.ndarray,
+        indices: np.ndarray,
+        past_weight: float | np.ndarray,
+    ) -> None:
+        """Blend detections ``indices``' embeddings into the running ``track_embedding``
+        (``(T, D)``, in place) of the track ``rows`` they matched (``running_embedding``;
+        ``past_weight`` scalar or ``(R,)``)."""
+        if len(rows):
+            track_embedding[rows] = running_embedding(
+                track_embedding[rows], self.embeddings[indices], past_weight
+            )

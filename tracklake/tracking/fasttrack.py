@@ -1,4 +1,4 @@
-"""FastTracker (Hashempoor et al., 2025) as Ultralytics 8.4 runs it: ByteTrack plus
+"""FastTracker (Hashempoor et al., 2025) as Ultralytics 8.4 runs it: ByteTrack's steps plus
 
 - occlusion: a tracked track left unmatched whose box is mostly covered by a matched one is
   occluded; its Kalman state goes back to a few corrections before, with its box enlarged and
@@ -12,14 +12,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
-from tracklake.tracking.bytetrack import ByteTrack, FrameMatches
 from tracklake.tracking.config import TrackerConfig
+from tracklake.tracking.lifecycle import (
+    NO_ROWS,
+    FrameMatches,
+    TrackBook,
+    match_low,
+    match_unconfirmed,
+    score_fused_iou_cost,
+)
 from tracklake.tracking.matching import coverage, iou
 from tracklake.tracking.track_set import LOST, TRACKED, TrackSet
-from tracklake.types import Detections
+from tracklake.tracking.tracker_base import TrackerBase
+from tracklake.types import Detections, Tracks
 
 # Frames an unmatched, unoccluded tracked track stays tracked before it is lost.
 PATIENCE_FRAMES = 2
@@ -53,34 +62,61 @@ class FastTrackSet(TrackSet):
     recently_occluded: np.ndarray
 
 
-class FastTrack(ByteTrack):
-    """FastTracker for one video."""
-
-    box_format = "xyah"
-    _tracks: FastTrackSet
+class FastTrack(TrackerBase[FastTrackSet]):
+    """FastTracker for one video (arguments: see ``TrackerBase``)."""
 
     def __init__(self, config: TrackerConfig, max_lost_frames: int) -> None:
+        super().__init__(config, TrackBook("xyah", max_lost_frames))
         self._history = (
             max(config.reset_velocity_offset_occ, config.reset_pos_offset_occ) + HISTORY_SLACK
         )
-        super().__init__(config, max_lost_frames)
+        self._book.tracks = self._new_rows(Detections.empty(), NO_ROWS)
+
+    def update(self, detections: Detections, frame: np.ndarray | None = None) -> Tracks:
+        """Track one frame: ByteTrack's associations with occluded tracks rolled back and kept,
+        then starts that overlap a track suppressed (see ``Tracker.update`` in ``factory.py``)."""
+        book, config, tracks = self._book, self.config, self._book.tracks
+        high, low, pool, unconfirmed = book.begin_frame(detections, config)
+        cost = partial(score_fused_iou_cost, book, detections, config)
+
+        matches = FrameMatches()
+        free_rows, free_high = matches.assign(pool, high, cost, config.match_thresh)
+        newly_lost = self._second_association(matches, free_rows, detections, low)
+        unmatched_unconfirmed, free_high = match_unconfirmed(matches, unconfirmed, free_high, cost)
+        rows, indices = matches.arrays()
+        found = rows[tracks.state[rows] == LOST]
+        book.correct(rows, indices, detections)
+        self._after_correct(rows, found)
+        recently_occluded = tracks.recently_occluded & (
+            book.frame - tracks.occluded_frame <= config.occ_reappear_window
+        )
+        book.retire(newly_lost, unmatched_unconfirmed, spared=recently_occluded)
+
+        starts = free_high[detections.scores[free_high] >= config.new_track_thresh]
+        starts = self._suppress(detections, starts)
+        return book.close_frame(self._new_rows(detections, starts) if len(starts) else None)
 
     def _second_association(
         self, matches: FrameMatches, rows: np.ndarray, detections: Detections, low: np.ndarray
     ) -> np.ndarray:
-        unmatched = super()._second_association(matches, rows, detections, low)
+        """ByteTrack's (``match_low``) of the first stage's leftover ``rows``; of the tracked
+        tracks still unmatched, the occluded ones are rolled back (``_occlude``). Returns the
+        rows that become lost."""
+        book = self._book
+        unmatched = match_low(book, matches, book.tracked(rows), detections, low)
         if not len(unmatched):
             return unmatched
         return self._occlude(unmatched, self._matched_tracked_boxes(matches, detections))
 
-    def _starts(self, detections: Detections, candidates: np.ndarray) -> np.ndarray:
-        """In order, drop a candidate overlapping a tracked box or an earlier start by at least
-        ``init_iou_suppress``."""
+    def _suppress(self, detections: Detections, candidates: np.ndarray) -> np.ndarray:
+        """Of the unmatched detections ``candidates`` scoring enough to start a track, those
+        that do: in order, a candidate overlapping a tracked box or an earlier start by at
+        least ``init_iou_suppress`` is dropped."""
         limit = self.config.init_iou_suppress
         if limit >= 1.0 or not len(candidates):
             return candidates
-        tracks = self._tracks
-        taken = list(self._boxes(np.flatnonzero(tracks.state == TRACKED)).astype(np.float32))
+        book = self._book
+        taken = list(book.boxes(np.flatnonzero(book.tracks.state == TRACKED)).astype(np.float32))
         starts = []
         for index in candidates:
             box = detections.boxes[index : index + 1]
@@ -91,7 +127,7 @@ class FastTrack(ByteTrack):
         return np.array(starts, dtype=candidates.dtype)
 
     def _new_rows(self, detections: Detections, indices: np.ndarray) -> FastTrackSet:
-        rows = super()._new_rows(detections, indices)
+        rows = self._book.new_rows(detections, indices)
         n = len(indices)
         history_mean = np.zeros((n, self._history, 8))
         history_mean[:, -1] = rows.mean
@@ -109,18 +145,11 @@ class FastTrack(ByteTrack):
             recently_occluded=np.zeros(n, dtype=bool),
         )
 
-    def _apply_matches(self, rows: np.ndarray, indices: np.ndarray, detections: Detections) -> None:
-        tracks = self._tracks
-        found = rows[tracks.state[rows] == LOST]
-        super()._apply_matches(rows, indices, detections)
-        tracks.occluded[rows] = False
-        tracks.not_matched[rows] = 0
-        tracks.occluded_frames[rows] = 0
-        tracks.recently_occluded[found] = False
-        tracks.occluded_frame[found] = -1
-
-    def _after_update(self, rows: np.ndarray, detections: Detections, indices: np.ndarray) -> None:
-        tracks = self._tracks
+    def _after_correct(self, rows: np.ndarray, found: np.ndarray) -> None:
+        """After track ``rows`` were corrected (``found``: those that were lost): push their
+        Kalman states onto their histories; none is occluded or unmatched any more, and the
+        found ones forget their last occlusion."""
+        tracks = self._book.tracks
         tracks.history_mean[rows] = np.concatenate(
             [tracks.history_mean[rows, 1:], tracks.mean[rows, None]], axis=1
         )
@@ -128,42 +157,34 @@ class FastTrack(ByteTrack):
             [tracks.history_covariance[rows, 1:], tracks.covariance[rows, None]], axis=1
         )
         tracks.history_length[rows] = np.minimum(tracks.history_length[rows] + 1, self._history)
-
-    def _expire(self, keep: np.ndarray, newly_lost: np.ndarray) -> None:
-        """As ``ByteTrack._expire``, but a track occluded less than ``occ_reappear_window``
-        frames ago does not expire."""
-        tracks = self._tracks
-        lost = tracks.state == LOST
-        keep &= ~(lost & tracks.expired)
-        lost[newly_lost] = False
-        recent = tracks.recently_occluded & (
-            self._frame_index - tracks.occluded_frame <= self.config.occ_reappear_window
-        )
-        too_long = self._frame_index - tracks.last_frame > self.max_lost_frames
-        tracks.expired[lost & ~recent & too_long] = True
+        tracks.occluded[rows] = False
+        tracks.not_matched[rows] = 0
+        tracks.occluded_frames[rows] = 0
+        tracks.recently_occluded[found] = False
+        tracks.occluded_frame[found] = -1
 
     def _matched_tracked_boxes(self, matches: FrameMatches, detections: Detections) -> np.ndarray:
         """``(K, 4)`` boxes that the tracked (not lost) tracks matched so far will have once
         corrected with their detections."""
+        tracks, kalman = self._book.tracks, self._book.kalman
         rows, indices = matches.arrays()
-        tracked = self._tracks.state[rows] == TRACKED
+        tracked = tracks.state[rows] == TRACKED
         rows, indices = rows[tracked], indices[tracked]
-        mean, _ = self._kalman.update(
-            self._tracks.mean[rows],
-            self._tracks.covariance[rows],
-            self._kalman.measure(detections.boxes[indices]),
+        mean, _ = kalman.update(
+            tracks.mean[rows], tracks.covariance[rows], kalman.measure(detections.boxes[indices])
         )
-        return self._kalman.to_xyxy(mean)
+        return kalman.to_xyxy(mean)
 
     def _occlude(self, rows: np.ndarray, matched_boxes: np.ndarray) -> np.ndarray:
         """Tracked ``rows`` left unmatched: find the occluded ones (covered by
         ``matched_boxes``), roll their state back, and return the rows that become lost."""
-        config, tracks, frame = self.config, self._tracks, self._frame_index
+        config, book = self.config, self._book
+        tracks, frame = book.tracks, book.frame
         tracks.not_matched[rows] += 1
         covered = np.zeros(len(rows), dtype=bool)
         if len(matched_boxes):
             covered = (
-                coverage(matched_boxes, self._boxes(rows)).max(axis=0) > config.occ_cover_thresh
+                coverage(matched_boxes, book.boxes(rows)).max(axis=0) > config.occ_cover_thresh
             )
         onset = covered & ~tracks.occluded[rows]
         tracks.occluded_frames[rows[~onset & tracks.occluded[rows]]] += 1
@@ -183,7 +204,7 @@ class FastTrack(ByteTrack):
         """Occlusion onset: velocity from ``reset_velocity_offset_occ`` corrections back, box
         and covariance from ``reset_pos_offset_occ`` back (each if kept); then the height
         scaled by ``enlarge_bbox_occ`` and the velocity by ``dampen_motion_occ``."""
-        config, tracks = self.config, self._tracks
+        config, tracks = self.config, self._book.tracks
         mean = tracks.mean[rows]
         covariance = tracks.covariance[rows]
         length = tracks.history_length[rows]

@@ -36,7 +36,7 @@ class TrackSet:
         detection_index: ``(T,)`` int32 row of the last matched detection in its frame.
         start_frame: ``(T,)`` int64 first frame matched (1-based).
         last_frame: ``(T,)`` int64 last frame matched (1-based).
-        expired: ``(T,)`` bool; the track's buffer ran out once (see ``ByteTrack._expire``).
+        expired: ``(T,)`` bool; the track's buffer ran out once (see ``TrackBook.retire``).
     """
 
     track_id: np.ndarray

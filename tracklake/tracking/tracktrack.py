@@ -14,14 +14,16 @@ tracklake's detector, so that bucket is always empty. Boxes without area are ign
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 from tracklake.tracking.appearance import detection_embeddings, running_embedding
-from tracklake.tracking.bytetrack import ByteTrack
 from tracklake.tracking.camera_motion import CameraMotionSource
 from tracklake.tracking.config import TrackerConfig
+from tracklake.tracking.lifecycle import NO_ROWS, TrackBook, split
 from tracklake.tracking.track_set import LOST, NEW, TRACKED, TrackSet
+from tracklake.tracking.tracker_base import TrackerBase
 from tracklake.tracking.tracktrack_cost import (
     angle_cost,
     corner_directions,
@@ -63,19 +65,10 @@ class TrackTrackSet(TrackSet):
     embedding: np.ndarray
 
 
-class TrackTrack(ByteTrack):
-    """TrackTrack for one video; shares ByteTrack's table, prediction, expiry, duplicate
-    removal, IDs and report, not its association.
-
-    Args:
-        config: the settings; with ``with_reid``, every non-empty frame's detections must
-            carry ``extras["embeddings"]`` ``(N, D)`` float32.
-        max_lost_frames: see ``ByteTrack``.
-        camera_motion: as for ``BoTSORT``, or None (``gmc_method: none``).
-    """
-
-    box_format = "xywh"
-    _tracks: TrackTrackSet
+class TrackTrack(TrackerBase[TrackTrackSet]):
+    """TrackTrack for one video (arguments: see ``TrackerBase``): ``TrackBook``'s
+    lifecycle (prediction, expiry, duplicate removal, IDs, report) with an association of its
+    own."""
 
     def __init__(
         self,
@@ -83,105 +76,71 @@ class TrackTrack(ByteTrack):
         max_lost_frames: int,
         camera_motion: CameraMotionSource | None = None,
     ) -> None:
+        super().__init__(config, TrackBook("xywh", max_lost_frames), camera_motion)
         self._embeddings = np.zeros((0, 0), dtype=np.float32)  # this frame's, see update
-        super().__init__(config, max_lost_frames, camera_motion)
+        self._book.tracks = self._new_rows(Detections.empty(), NO_ROWS)
 
     def update(self, detections: Detections, frame: np.ndarray | None = None) -> Tracks:
-        self._frame_index += 1
-        config, tracks = self.config, self._tracks
+        """Track one frame: all tracks against all detections by the multi-cue cost, new
+        tracks against the high ones left, a second chance for lost tracks, then track-aware
+        NMS for starts (see ``Tracker.update`` in ``factory.py``)."""
+        book, config, tracks = self._book, self.config, self._book.tracks
+        book.frame += 1
         boxes, scores = detections.boxes, detections.scores
-        high, low = self._split(detections)
+        high, low = split(detections, config)
         self._embeddings = self._high_embeddings(detections, high)
         unconfirmed = np.flatnonzero(tracks.state == NEW)
         pool = np.flatnonzero(tracks.state != NEW)
         was_lost = tracks.state == LOST
-        self._compensate_camera_motion(frame, detections, high, np.arange(len(tracks)))
-        self._predict(np.arange(len(tracks)))
+        everyone = np.arange(len(tracks))
+        book.move_with_camera(self._follow_camera(frame, boxes[high]), everyone)
+        book.predict(everyone)
+        cost = partial(multi_cue_cost, book, detections, self._embeddings, config)
 
         # All tracks against all detections, low ones at a penalty.
         candidates = np.concatenate([high, low])
-        cost = self._cost(pool, detections, candidates)
-        cost[:, len(high) :] += config.penalty_p
+        first_cost = cost(pool, candidates)
+        first_cost[:, len(high) :] += config.penalty_p
         pairs, free_rows, free_columns = iterative_assignment(
-            np.clip(cost, 0, 1), config.match_thresh, config.reduce_step
+            np.clip(first_cost, 0, 1), config.match_thresh, config.reduce_step
         )
         matched, found = pool[pairs[:, 0]], candidates[pairs[:, 1]]
         unmatched = pool[free_rows]
         self._correct(matched, found, detections)
         newly_lost = unmatched[~was_lost[unmatched]]
-        tracks.state[newly_lost] = LOST
         active = matched[~was_lost[matched]]
 
         # New tracks against the high detections left.
         leftover = candidates[free_columns[free_columns < len(high)]]
-        keep = np.ones(len(tracks), dtype=bool)
+        dropped = unconfirmed
         if len(unconfirmed) and len(leftover):
             pairs, free_rows, free_columns = iterative_assignment(
-                self._cost(unconfirmed, detections, leftover),
-                config.match_thresh,
-                config.reduce_step,
+                cost(unconfirmed, leftover), config.match_thresh, config.reduce_step
             )
             self._correct(unconfirmed[pairs[:, 0]], leftover[pairs[:, 1]], detections)
             active = np.concatenate([active, unconfirmed[pairs[:, 0]]])
-            keep[unconfirmed[free_rows]] = False
+            dropped = unconfirmed[free_rows]
             leftover = leftover[free_columns]
-        else:
-            keep[unconfirmed] = False
 
         # A looser second chance for tracks lost before this frame.
         still_lost = unmatched[was_lost[unmatched]]
         if config.lost_match_thr > 0 and len(leftover) and len(still_lost):
             pairs, _, free_columns = iterative_assignment(
-                self._cost(still_lost, detections, leftover),
-                config.lost_match_thr,
-                config.reduce_step,
+                cost(still_lost, leftover), config.lost_match_thr, config.reduce_step
             )
             self._correct(still_lost[pairs[:, 0]], leftover[pairs[:, 1]], detections)
             leftover = leftover[free_columns]
 
-        starts = leftover[
-            track_aware_nms(
-                self._boxes(active),
-                boxes[leftover],
-                scores[leftover],
-                config.tai_thr,
-                config.new_track_thresh,
-            )
-        ]
-        self._expire(keep, newly_lost)
-        tracks.keep(keep)
-        return self._close_frame(detections, starts)
-
-    def _cost(self, rows: np.ndarray, detections: Detections, indices: np.ndarray) -> np.ndarray:
-        """``(R, C)`` float32 in [0, 1]: height-modulated IoU cost (averaged with the appearance
-        cost where both sides have an embedding), plus the score and corner-direction costs;
-        1 where the boxes overlap by ``MIN_SUPPORT_IOU`` or less."""
-        config, tracks = self.config, self._tracks
-        if not len(rows) or not len(indices):
-            return np.ones((len(rows), len(indices)), dtype=np.float32)
-        boxes = detections.boxes[indices]
-        overlap, cost = height_modulated_iou_cost(self._boxes(rows), boxes)
-        if config.with_reid:
-            track_embeddings = tracks.embedding[rows]
-            embeddings = self._embeddings[indices]
-            appearance = np.clip(1 - track_embeddings @ embeddings.T, 0, 1)
-            known = track_embeddings.any(axis=1)[:, None] & embeddings.any(axis=1)[None, :]
-            cost = np.where(
-                known, config.iou_weight * cost + config.reid_weight * appearance, cost
-            ).astype(np.float32)
-        scores = detections.scores[indices]
-        cost += config.conf_weight * score_cost(
-            tracks.score[rows], tracks.previous_score[rows], scores
+        nms = track_aware_nms(
+            book.boxes(active),
+            boxes[leftover],
+            scores[leftover],
+            config.tai_thr,
+            config.new_track_thresh,
         )
-        supported = overlap > MIN_SUPPORT_IOU
-        p, q = np.nonzero(supported)
-        if len(p):
-            past = self._past_boxes(rows[p], self._frame_index - DIRECTION_FRAMES)
-            cost[p, q] += config.angle_weight * angle_cost(
-                tracks.velocity[rows[p]], past, boxes[q], scores[q]
-            )
-        cost[~supported] = 1.0
-        return np.clip(cost, 0, 1)
+        book.retire(newly_lost, dropped)
+        starts = leftover[nms]
+        return book.close_frame(self._new_rows(detections, starts) if len(starts) else None)
 
     def _correct(self, rows: np.ndarray, indices: np.ndarray, detections: Detections) -> None:
         """Correct track ``rows`` with detections ``indices``: a tracked or new track is
@@ -189,7 +148,7 @@ class TrackTrack(ByteTrack):
         a lost one is found again."""
         if not len(rows):
             return
-        tracks, kalman, frame = self._tracks, self._kalman, self._frame_index
+        tracks, kalman, frame = self._book.tracks, self._book.kalman, self._book.frame
         found = tracks.state[rows] == LOST
         boxes, scores = detections.boxes[indices], detections.scores[indices]
         tracks.previous_score[rows] = tracks.score[rows]
@@ -219,19 +178,18 @@ class TrackTrack(ByteTrack):
         tracks.last_frame[rows] = frame
 
     def _new_rows(self, detections: Detections, indices: np.ndarray) -> TrackTrackSet:
-        rows = super()._new_rows(detections, indices)
+        """Tracks started at detections ``indices``: new, or tracked at once when
+        ``min_track_len`` is 1 (confirmed at once on a video's first frame too)."""
+        book = self._book
+        rows = book.new_rows(detections, indices)
         n = len(indices)
         tracked = self.config.min_track_len <= 1
         rows.state[:] = TRACKED if tracked else NEW
-        rows.confirmed[:] = tracked or self._frame_index == 1
+        rows.confirmed[:] = tracked or book.frame == 1
         history_box = np.zeros((n, DIRECTION_FRAMES + 1, 4))
-        history_box[:, -1] = self._kalman.to_xyxy(rows.mean)
+        history_box[:, -1] = book.kalman.to_xyxy(rows.mean)
         history_frame = np.full((n, DIRECTION_FRAMES + 1), -1, dtype=np.int64)
-        history_frame[:, -1] = self._frame_index
-        if self.config.with_reid:
-            embedding = self._embeddings[indices]
-        else:
-            embedding = np.zeros((n, 0), dtype=np.float32)
+        history_frame[:, -1] = book.frame
         return TrackTrackSet.extending(
             rows,
             previous_score=rows.score.copy(),
@@ -239,7 +197,7 @@ class TrackTrack(ByteTrack):
             velocity=np.zeros((n, 4, 2), dtype=np.float32),
             history_box=history_box,
             history_frame=history_frame,
-            embedding=embedding,
+            embedding=self._embeddings[indices],
         )
 
     def _high_embeddings(self, detections: Detections, high: np.ndarray) -> np.ndarray:
@@ -254,20 +212,13 @@ class TrackTrack(ByteTrack):
 
     def _remember(self, rows: np.ndarray, boxes: np.ndarray) -> None:
         """Push ``(R, 4)`` boxes, seen on this frame, onto track ``rows``' histories."""
-        tracks = self._tracks
+        tracks = self._book.tracks
         tracks.history_box[rows] = np.concatenate(
             [tracks.history_box[rows, 1:], boxes[:, None]], axis=1
         )
         tracks.history_frame[rows] = np.concatenate(
-            [tracks.history_frame[rows, 1:], np.full((len(rows), 1), self._frame_index)], axis=1
+            [tracks.history_frame[rows, 1:], np.full((len(rows), 1), self._book.frame)], axis=1
         )
-
-    def _past_boxes(self, rows: np.ndarray, frame: int) -> np.ndarray:
-        """``(R, 4)`` each track's box remembered for ``frame``, else its newest."""
-        tracks = self._tracks
-        at_frame = tracks.history_frame[rows] == frame
-        slot = np.where(at_frame.any(axis=1), np.argmax(at_frame, axis=1), -1)
-        return tracks.history_box[rows, slot]
 
     def _velocities(self, rows: np.ndarray, boxes: np.ndarray) -> np.ndarray:
         """``(R, 4, 2)`` float32: the corner directions from each of the last
@@ -275,6 +226,51 @@ class TrackTrack(ByteTrack):
         (a frame without a box counts as no motion)."""
         velocity = np.zeros((len(rows), 4, 2), dtype=np.float32)
         for back in range(1, DIRECTION_FRAMES + 1):
-            past = self._past_boxes(rows, self._frame_index - back)
+            past = past_boxes(self._book.tracks, rows, self._book.frame - back)
             velocity += corner_directions(boxes, past) / back
         return velocity / DIRECTION_FRAMES
+
+
+def multi_cue_cost(
+    book: TrackBook[TrackTrackSet],
+    detections: Detections,
+    embeddings: np.ndarray,
+    config: TrackerConfig,
+    rows: np.ndarray,
+    indices: np.ndarray,
+) -> np.ndarray:
+    """``(R, C)`` float32 in [0, 1], TrackTrack's cost of track ``rows`` and detections
+    ``indices``: height-modulated IoU cost (averaged with the appearance cost where both sides
+    have an embedding; ``embeddings`` ``(N, D)`` this frame's), plus the score and
+    corner-direction costs; 1 where the boxes overlap by ``MIN_SUPPORT_IOU`` or less."""
+    tracks = book.tracks
+    if not len(rows) or not len(indices):
+        return np.ones((len(rows), len(indices)), dtype=np.float32)
+    boxes = detections.boxes[indices]
+    overlap, cost = height_modulated_iou_cost(book.boxes(rows), boxes)
+    if config.with_reid:
+        track_embeddings = tracks.embedding[rows]
+        candidate_embeddings = embeddings[indices]
+        appearance = np.clip(1 - track_embeddings @ candidate_embeddings.T, 0, 1)
+        known = track_embeddings.any(axis=1)[:, None] & candidate_embeddings.any(axis=1)[None, :]
+        cost = np.where(
+            known, config.iou_weight * cost + config.reid_weight * appearance, cost
+        ).astype(np.float32)
+    scores = detections.scores[indices]
+    cost += config.conf_weight * score_cost(tracks.score[rows], tracks.previous_score[rows], scores)
+    supported = overlap > MIN_SUPPORT_IOU
+    p, q = np.nonzero(supported)
+    if len(p):
+        past = past_boxes(tracks, rows[p], book.frame - DIRECTION_FRAMES)
+        cost[p, q] += config.angle_weight * angle_cost(
+            tracks.velocity[rows[p]], past, boxes[q], scores[q]
+        )
+    cost[~supported] = 1.0
+    return np.clip(cost, 0, 1)
+
+
+def past_boxes(tracks: TrackTrackSet, rows: np.ndarray, frame: int) -> np.ndarray:
+    """``(R, 4)`` each of track ``rows``' box remembered for ``frame``, else its newest."""
+    at_frame = tracks.history_frame[rows] == frame
+    slot = np.where(at_frame.any(axis=1), np.argmax(at_frame, axis=1), -1)
+    return tracks.history_box[rows, slot]
