@@ -10,7 +10,7 @@ from tracking_harness import assert_same_tracks, mot17_detections, run_ours, run
 
 from tracklake.tracking import TrackerConfig
 from tracklake.tracking.config import TRACKER_TYPES
-from tracklake.types import Detections
+from tracklake.types import RECOVERED, Detections, Tracks
 
 # Ultralytics' own defaults, except BoT-SORT and TrackTrack without camera-motion compensation.
 CONFIGS = {name: TrackerConfig.of(name, gmc_method="none") for name in TRACKER_TYPES}
@@ -126,3 +126,38 @@ def test_buffer_in_seconds_matches_ultralytics_buffer_in_frames(mot17_dir, track
     assert_same_tracks(run_ours(config, frames, fps=30, vid_stride=2), theirs)
     with pytest.raises(AssertionError):
         assert_same_tracks(run_ours(config, frames, fps=30), theirs)
+
+
+@pytest.mark.slow
+def test_tracktrack_matches_the_recovered_set_as_ultralytics_does(mot17_04):
+    """Detections a looser NMS recovered (``extras["recovered"]``; Ultralytics' ``dets_del``)
+    join TrackTrack's first association at ``penalty_q``: the same tracks as Ultralytics'
+    TrackTrack given the same second set. Here a random 15% of each frame's detections play
+    the part of the boxes the NMS dropped."""
+    from tracking_harness import UltralyticsBoxes, ultralytics_tracker
+
+    config, rng = CONFIGS["tracktrack"], np.random.default_rng(3)
+    theirs_tracker = ultralytics_tracker(config)
+    ours_frames, theirs, kept_counts = [], [], []
+    for detections in mot17_04[:400]:
+        dropped = rng.random(len(detections)) < 0.15
+        kept, recovered = detections[~dropped], detections[dropped]
+        both = Detections.concatenate([kept, recovered])
+        flags = np.arange(len(both)) >= len(kept)
+        ours_frames.append(Detections(both.boxes, both.scores, both.class_ids, {RECOVERED: flags}))
+        second = UltralyticsBoxes.of(recovered)
+        dets_del = (second.xywh, second.conf, second.cls) if len(recovered) else None
+        update = theirs_tracker.update(UltralyticsBoxes.of(kept), None, dets_del=dets_del)
+        update = update.reshape(-1, 8)
+        theirs.append(update[np.lexsort((update[:, 0], update[:, 7]))])  # -1s by x1
+        kept_counts.append(len(kept))
+    ours = []
+    for tracks, kept in zip(run_ours(config, ours_frames), kept_counts, strict=True):
+        index = np.where(tracks.detection_index < kept, tracks.detection_index, -1)  # theirs
+        order = np.lexsort((tracks.boxes[:, 0], index))
+        ours.append(
+            Tracks(tracks.track_ids[order], tracks.boxes[order], tracks.scores[order],
+                   tracks.class_ids[order], index[order])
+        )  # fmt: skip
+    assert sum(int((t[:, 7] == -1).sum()) for t in theirs) > 50  # recovered boxes matched
+    assert_same_tracks(ours, theirs)

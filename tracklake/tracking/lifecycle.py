@@ -70,13 +70,17 @@ class FrameMatches:
         return np.concatenate(self.rows), np.concatenate(self.detections)
 
 
+def has_area(boxes: np.ndarray) -> np.ndarray:
+    """``(N,)`` bool: which of ``(N, 4)`` ``x1, y1, x2, y2`` boxes have an area."""
+    return (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
+
+
 def split(detections: Detections, config: TrackerConfig) -> tuple[np.ndarray, np.ndarray]:
     """Indices of the ``(high, low)`` score detections; boxes without area are neither."""
-    boxes, scores = detections.boxes, detections.scores
-    has_area = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
-    high = np.flatnonzero(has_area & (scores >= config.track_high_thresh))
+    scores, sized = detections.scores, has_area(detections.boxes)
+    high = np.flatnonzero(sized & (scores >= config.track_high_thresh))
     low = np.flatnonzero(
-        has_area & (scores > config.track_low_thresh) & (scores < config.track_high_thresh)
+        sized & (scores > config.track_low_thresh) & (scores < config.track_high_thresh)
     )
     return high, low
 

@@ -7,8 +7,10 @@ limit; new tracks are matched to the high detections left; optionally, lost trac
 second, looser chance; and a detection starts a track only if track-aware NMS lets it. The
 Kalman state is ``xywh``, corrected with the detection's score as its confidence (NSA).
 
-Detections that Ultralytics recovers from a looser NMS (its ``dets_del``) are not produced by
-tracklake's detector, so that bucket is always empty. Boxes without area are ignored.
+The detections a looser NMS recovers (``extras["recovered"]``, Ultralytics' ``dets_del``:
+``detection.recovery``) scoring above ``track_high_thresh`` join the first association last,
+at a higher penalty; they neither match new tracks nor start tracks. Boxes without area are
+ignored.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import numpy as np
 from tracklake.tracking.appearance import detection_embeddings, running_embedding
 from tracklake.tracking.camera_motion import CameraMotionSource
 from tracklake.tracking.config import TrackerConfig
-from tracklake.tracking.lifecycle import NO_ROWS, TrackBook, split
+from tracklake.tracking.lifecycle import NO_ROWS, TrackBook, has_area, split
 from tracklake.tracking.track_set import LOST, NEW, TRACKED, TrackSet
 from tracklake.tracking.tracker_base import TrackerBase
 from tracklake.tracking.tracktrack_cost import (
@@ -32,7 +34,7 @@ from tracklake.tracking.tracktrack_cost import (
     score_cost,
     track_aware_nms,
 )
-from tracklake.types import Detections, Tracks
+from tracklake.types import RECOVERED, Detections, Tracks
 
 # Frames back over which corner velocities and directions are measured.
 DIRECTION_FRAMES = 3
@@ -87,7 +89,7 @@ class TrackTrack(TrackerBase[TrackTrackSet]):
         book, config, tracks = self._book, self.config, self._book.tracks
         book.frame += 1
         boxes, scores = detections.boxes, detections.scores
-        high, low = split(detections, config)
+        high, low, recovered = candidate_sets(detections, config)
         self._embeddings = self._high_embeddings(detections, high)
         unconfirmed = np.flatnonzero(tracks.state == NEW)
         pool = np.flatnonzero(tracks.state != NEW)
@@ -97,10 +99,11 @@ class TrackTrack(TrackerBase[TrackTrackSet]):
         book.predict(everyone)
         cost = partial(multi_cue_cost, book, detections, self._embeddings, config)
 
-        # All tracks against all detections, low ones at a penalty.
-        candidates = np.concatenate([high, low])
+        # All tracks against all detections, low and recovered ones at penalties.
+        candidates = np.concatenate([high, low, recovered])
         first_cost = cost(pool, candidates)
-        first_cost[:, len(high) :] += config.penalty_p
+        first_cost[:, len(high) : len(high) + len(low)] += config.penalty_p
+        first_cost[:, len(high) + len(low) :] += config.penalty_q
         pairs, free_rows, free_columns = iterative_assignment(
             np.clip(first_cost, 0, 1), config.match_thresh, config.reduce_step
         )
@@ -229,6 +232,20 @@ class TrackTrack(TrackerBase[TrackTrackSet]):
             past = past_boxes(self._book.tracks, rows, self._book.frame - back)
             velocity += corner_directions(boxes, past) / back
         return velocity / DIRECTION_FRAMES
+
+
+def candidate_sets(
+    detections: Detections, config: TrackerConfig
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Indices of the ``(high, low, recovered)`` detections: ``split``'s high and low among
+    those the NMS kept, and the recovered ones scoring above ``track_high_thresh``."""
+    high, low = split(detections, config)
+    flags = detections.extras.get(RECOVERED)
+    if flags is None:
+        return high, low, NO_ROWS
+    above = detections.scores > config.track_high_thresh
+    recovered = np.flatnonzero(flags & has_area(detections.boxes) & above)
+    return high[~flags[high]], low[~flags[low]], recovered
 
 
 def multi_cue_cost(
