@@ -57,7 +57,7 @@ def test_object_at_constant_speed_is_followed_and_predicted(tracker_type):
 @pytest.mark.parametrize(("gap", "same_id"), [(5, True), (10, True), (11, True), (12, False)])
 def test_gap_within_the_buffer_keeps_the_id(tracker_type, gap, same_id):
     """The buffer is 1 s = 10 frames at 10 fps; like Ultralytics, a track is still found
-    after one frame more (see ByteTrack._expire)."""
+    after one frame more (see TrackBook.retire)."""
     t = tracker(tracker_type)
     for _ in range(20):
         t.update(boxes_at(100))
