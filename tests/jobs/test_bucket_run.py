@@ -17,9 +17,11 @@ BUCKET = "tracklake-runs"
 VIDEOS = ("TUD-Campus", "TUD-Stadtmitte")
 
 
-def stored_keys(client, prefix: str) -> list[str]:
+def stored_keys(client, prefix: str, finished: bool = False) -> list[str]:
+    """The keys under ``prefix`` (not folder markers); ``finished``: not temporary ones."""
     listing = client.list_objects_v2(Bucket=BUCKET, Prefix=prefix).get("Contents", [])
-    return sorted(item["Key"] for item in listing if not item["Key"].endswith("/"))
+    keys = sorted(item["Key"] for item in listing if not item["Key"].endswith("/"))
+    return [key for key in keys if not key.endswith(".tmp")] if finished else keys
 
 
 def read_table(client, key: str):
@@ -40,7 +42,9 @@ def bucket_run(s3_server, shared_videos, yolov8n_weights):
     ]  # fmt: skip
     driver = start_tracklake(*args)
     try:
-        first = wait_for(lambda: stored_keys(s3_server, "runs/tud/tracks/"), 300, "a tracks object")
+        first = wait_for(
+            lambda: stored_keys(s3_server, "runs/tud/tracks/", finished=True), 300, "a video"
+        )
     finally:
         kill_tree(driver)
     assert len(first) == 1 and "runs/tud/videos.parquet" not in stored_keys(s3_server, "runs/")
