@@ -24,9 +24,8 @@ def with_recovered(kept: Detections, loose: Detections) -> Detections:
     with ``extras["recovered"]`` saying which rows are which."""
     recovered = loose[np.zeros(len(loose), dtype=bool)]
     if len(kept) and len(loose):
-        overlap = torchvision.ops.box_iou(
-            torch.from_numpy(loose.boxes), torch.from_numpy(kept.boxes)
-        )
+        # Detections' arrays are read-only: copied into the tensors.
+        overlap = torchvision.ops.box_iou(torch.tensor(loose.boxes), torch.tensor(kept.boxes))
         recovered = loose[(overlap.max(dim=1).values < RECOVERY_DUPLICATE_IOU).numpy()]
     flags = np.concatenate([np.zeros(len(kept), dtype=bool), np.ones(len(recovered), dtype=bool)])
     both = Detections.concatenate([kept, recovered])
