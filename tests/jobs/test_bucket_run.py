@@ -24,8 +24,8 @@ def stored_keys(client, prefix: str, finished: bool = False) -> list[str]:
     return [key for key in keys if not key.endswith(".tmp")] if finished else keys
 
 
-def read_table(client, key: str):
-    body = client.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+def read_table(client, key: str, bucket: str = BUCKET):
+    body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
     return pq.read_table(io.BytesIO(body))
 
 
@@ -113,3 +113,53 @@ def test_a_missing_bucket_is_refused_before_anything_runs(
     assert result.stderr.strip().splitlines() == [
         "Error: output s3://no-such-bucket/run: bucket no-such-bucket does not exist"
     ]
+
+
+def finished_videos(client) -> list[str]:
+    listing = client.list_objects_v2(Bucket="flaky-bucket", Prefix="run/tracks/")
+    return [o["Key"] for o in listing.get("Contents", []) if o["Key"].endswith(".parquet")]
+
+
+def test_a_bucket_unreachable_mid_run_fails_the_rest_and_resume_retries_them(
+    shared_videos, yolov8n_weights, monkeypatch
+):
+    """The S3 server goes away once the first video is written: the other video fails with
+    the cause, the run ends with one line saying OUT cannot be written, and once the server
+    is back the same command keeps the first video and redoes the other."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://{host}:{port}")
+    for name, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+                        "AWS_DEFAULT_REGION": "us-east-1"}.items():  # fmt: skip
+        monkeypatch.setenv(name, value)
+    import boto3
+
+    client = boto3.client("s3")
+    client.create_bucket(Bucket="flaky-bucket")
+    args = [
+        "track", *(str(shared_videos / f"{name}.mp4") for name in VIDEOS),
+        "-o", "s3://flaky-bucket/run", "--vid-stride", "2", "--model", str(yolov8n_weights),
+        "--no-progress",
+    ]  # fmt: skip
+    driver = start_tracklake(*args)
+    try:
+        wait_for(lambda: finished_videos(client), 300, "a finished video")
+        server.stop()  # moto keeps the bucket in this process: a new server finds it again
+        _, stderr = driver.communicate(timeout=600)
+    finally:
+        if driver.poll() is None:
+            kill_tree(driver)
+    assert driver.returncode == 1, stderr
+    assert stderr.strip().splitlines()[-1].startswith("Error: cannot write to OUT (s3://flaky")
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        result = tracklake(*args)
+        assert result.returncode == 0, result.stderr
+        statuses = read_table(client, "run/videos.parquet", bucket="flaky-bucket")["status"]
+        assert sorted(statuses.to_pylist()) == ["ok", "skipped"]
+    finally:
+        server.stop()

@@ -184,12 +184,24 @@ def track(sources: tuple[str, ...], output: Path, **options: Any) -> None:
     except (JobError, ValueError) as error:
         raise RunError(str(error)) from None
     except OSError as error:
-        if not is_disk_full(error):
-            raise
-        _exit_out_full(output, ())
+        if is_disk_full(error):
+            _exit_out_full(output, ())
+        _exit_out_unwritable(output, error)
     if result.out_full:
         _exit_out_full(output, result.unwritten)
     sys.exit(0 if result.all_ok else EXIT_SOME_FAILED)
+
+
+def _exit_out_unwritable(output: Path, error: OSError) -> NoReturn:
+    """Say in one line that ``OUT`` could not be written (a bucket gone or unreachable, a
+    folder unmounted) and exit ``EXIT_SOME_FAILED``: the videos written before are kept."""
+    cause = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    click.echo(
+        f"Error: cannot write to OUT ({output}): {cause}. The videos written before are kept: "
+        "run the same command again to resume.",
+        err=True,
+    )
+    sys.exit(EXIT_SOME_FAILED)
 
 
 def _exit_out_full(output: Path, unwritten: Sequence[str]) -> NoReturn:
