@@ -14,19 +14,22 @@ The prefix is a folder: ``s3://b/runs/a`` holds ``runs/a/...``, never ``runs/ab/
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from collections.abc import Sequence
 from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-import pyarrow.dataset as pads
 import pyarrow.fs as pafs
 
 from tracklake.io import layout
 from tracklake.io.object_store import unified_dataset
 from tracklake.io.remote import resolve_remote
 from tracklake.io.scratch import new_copy_path, scratch_dir
+
+if TYPE_CHECKING:
+    import pyarrow.dataset as pads
 
 _UPLOAD_CHUNK_BYTES = 8 << 20
 
@@ -79,7 +82,9 @@ class BucketPrefix:
                 shutil.copyfileobj(source, sink, _UPLOAD_CHUNK_BYTES)
             self.filesystem.copy_file(temporary, self.path(key))
         finally:
-            if self._is_file(temporary):
+            # Absent when the upload failed before making it; a temporary key left behind is
+            # deleted by the next run (no listing matches it).
+            with contextlib.suppress(OSError):
                 self.filesystem.delete_file(temporary)
 
     def exists(self, key: str) -> bool:

@@ -250,8 +250,9 @@ def read_saved_detections(store: ObjectStore, key: str) -> SavedDetections:
 def _read_saved_detections(store: ObjectStore, key: str) -> SavedDetections:
     path = store.location(key)
     with store.open(key) as detections_file:
-        footer = read_footer(detections_file)
-        table = pq.read_table(detections_file)
+        parquet = pq.ParquetFile(detections_file)  # the footer is read once, for both
+        footer = read_footer(parquet)
+        table = parquet.read()
     try:
         saved = SavedDetections(
             video_id=footer.require("video_id"),

@@ -160,12 +160,13 @@ class Footer:
         return value
 
 
-def read_footer(path: str | Path | BinaryIO) -> Footer:
-    """The footer of a tracklake Parquet file, by path or open for reading (one that is not
-    tracklake's gives an empty ``Footer``).
+def read_footer(path: str | Path | BinaryIO | pq.ParquetFile) -> Footer:
+    """The footer of a tracklake Parquet file, by path, open for reading, or already opened
+    as a ``ParquetFile`` (one that is not tracklake's gives an empty ``Footer``).
 
     Raises:
         OSError, pyarrow.ArrowException: the file cannot be read as Parquet.
     """
-    raw = pq.ParquetFile(path).metadata.metadata or {}
+    parquet = path if isinstance(path, pq.ParquetFile) else pq.ParquetFile(path)
+    raw = parquet.metadata.metadata or {}
     return Footer.from_metadata({key.decode(): value.decode() for key, value in raw.items()})

@@ -15,13 +15,15 @@ import os
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
-import pyarrow.dataset as pads
 import pyarrow.fs as pafs
 
 from tracklake.io import layout
 from tracklake.io.remote import is_uri
+
+if TYPE_CHECKING:  # pyarrow.dataset costs 0.2 s to import: only where a run is read
+    import pyarrow.dataset as pads
 
 
 class PendingObject(Protocol):
@@ -138,6 +140,8 @@ def output_location(out: str | Path) -> str:
 def unified_dataset(filesystem: pafs.FileSystem, paths: list[str]) -> pads.Dataset:
     """The Parquet files ``paths`` of ``filesystem`` as one dataset whose columns are those of
     every file, by name."""
+    import pyarrow.dataset as pads
+
     factory = pads.FileSystemDatasetFactory(filesystem, paths, pads.ParquetFileFormat())
     return factory.finish(factory.inspect())
 

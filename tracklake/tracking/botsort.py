@@ -15,6 +15,7 @@ from tracklake.tracking.lifecycle import (
     NO_ROWS,
     FrameMatches,
     TrackBook,
+    able_to_start,
     iou_cost_of,
     match_low,
     match_unconfirmed,
@@ -76,10 +77,9 @@ class BoTSORT(TrackerBase[BoTSORTTrackSet]):
             appearance.blend(book.tracks.embedding, rows, indices, EMBEDDING_MOMENTUM)
         book.retire(newly_lost, unmatched_unconfirmed)
 
-        starts = free_high[detections.scores[free_high] >= config.new_track_thresh]
-        return book.close_frame(
-            self._new_rows(detections, starts, appearance.embeddings) if len(starts) else None
-        )
+        starts = able_to_start(detections, free_high, config)
+        new_rows = partial(self._new_rows, detections, embeddings=appearance.embeddings)
+        return book.close_frame(starts, new_rows)
 
     def _new_rows(
         self, detections: Detections, indices: np.ndarray, embeddings: np.ndarray

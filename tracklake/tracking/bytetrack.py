@@ -11,6 +11,7 @@ from tracklake.tracking.lifecycle import (
     NO_ROWS,
     FrameMatches,
     TrackBook,
+    able_to_start,
     match_low,
     match_unconfirmed,
     score_fused_iou_cost,
@@ -42,5 +43,5 @@ class ByteTrack(TrackerBase[TrackSet]):
         book.correct(*matches.arrays(), detections)
         book.retire(newly_lost, unmatched_unconfirmed)
 
-        starts = free_high[detections.scores[free_high] >= config.new_track_thresh]
-        return book.close_frame(book.new_rows(detections, starts) if len(starts) else None)
+        starts = able_to_start(detections, free_high, config)
+        return book.close_frame(starts, partial(book.new_rows, detections))

@@ -11,13 +11,14 @@ last observed box, not the box's aspect and height.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 from tracklake.tracking.appearance import FrameAppearance
 from tracklake.tracking.camera_motion import CameraMotionSource
 from tracklake.tracking.config import TrackerConfig
-from tracklake.tracking.lifecycle import NO_ROWS, TrackBook, iou_cost_of
+from tracklake.tracking.lifecycle import NO_ROWS, TrackBook, able_to_start, iou_cost_of
 from tracklake.tracking.ocsort import (
     OCSortCosts,
     OCSortTrackSet,
@@ -91,10 +92,9 @@ class DeepOCSort(TrackerBase[DeepOCSortTrackSet]):
             appearance.blend(book.tracks.embedding, rows, indices, past_weight)
         book.retire(newly_lost, unmatched_unconfirmed)
 
-        starts = free_high[detections.scores[free_high] >= config.new_track_thresh]
-        return book.close_frame(
-            self._new_rows(detections, starts, appearance.embeddings) if len(starts) else None
-        )
+        starts = able_to_start(detections, free_high, config)
+        new_rows = partial(self._new_rows, detections, embeddings=appearance.embeddings)
+        return book.close_frame(starts, new_rows)
 
     def _new_rows(
         self, detections: Detections, indices: np.ndarray, embeddings: np.ndarray

@@ -21,6 +21,7 @@ from tracklake.tracking.lifecycle import (
     NO_ROWS,
     FrameMatches,
     TrackBook,
+    able_to_start,
     match_low,
     match_unconfirmed,
     score_fused_iou_cost,
@@ -92,9 +93,8 @@ class FastTrack(TrackerBase[FastTrackSet]):
         )
         book.retire(newly_lost, unmatched_unconfirmed, spared=recently_occluded)
 
-        starts = free_high[detections.scores[free_high] >= config.new_track_thresh]
-        starts = self._suppress(detections, starts)
-        return book.close_frame(self._new_rows(detections, starts) if len(starts) else None)
+        starts = self._suppress(detections, able_to_start(detections, free_high, config))
+        return book.close_frame(starts, partial(self._new_rows, detections))
 
     def _second_association(
         self, matches: FrameMatches, rows: np.ndarray, detections: Detections, low: np.ndarray

@@ -70,6 +70,14 @@ class FrameMatches:
         return np.concatenate(self.rows), np.concatenate(self.detections)
 
 
+def able_to_start(
+    detections: Detections, candidates: np.ndarray, config: TrackerConfig
+) -> np.ndarray:
+    """Of the unmatched high detections ``candidates``, those scoring at least
+    ``new_track_thresh``: the ones that start tracks."""
+    return candidates[detections.scores[candidates] >= config.new_track_thresh]
+
+
 def has_area(boxes: np.ndarray) -> np.ndarray:
     """``(N,)`` bool: which of ``(N, 4)`` ``x1, y1, x2, y2`` boxes have an area."""
     return (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
@@ -222,17 +230,17 @@ class TrackBook(Generic[Table]):
         tracks.expired[lost & (self.frame - tracks.last_frame > self.max_lost_frames)] = True
         tracks.keep(keep)
 
-    def close_frame(self, started: Table | None) -> Tracks:
-        """Add the tracks ``started`` on this frame, drop duplicate tracks, number the newly
-        confirmed ones and report this frame's.
+    def close_frame(self, starts: np.ndarray, new_rows: Callable[[np.ndarray], Table]) -> Tracks:
+        """Start tracks at detections ``starts`` (their rows made by ``new_rows(starts)``),
+        drop duplicate tracks, number the newly confirmed ones and report this frame's.
 
         Returns:
             The confirmed tracks matched on this frame, by ``track_id``. Boxes are the Kalman
             filter's corrected boxes (as Ultralytics reports them); ``detection_index`` is
             the row of the frame's detections each track was matched to.
         """
-        if started is not None:
-            self.tracks.append(started)
+        if len(starts):
+            self.tracks.append(new_rows(starts))
         self._remove_duplicates()
         self._assign_ids()
         return self._report()

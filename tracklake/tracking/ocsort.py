@@ -12,6 +12,7 @@ extending it), so that Deep OC-SORT (``deepocsort.py``) runs the same associatio
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Generic, TypeVar
 
 import numpy as np
@@ -22,6 +23,7 @@ from tracklake.tracking.lifecycle import (
     Cost,
     FrameMatches,
     TrackBook,
+    able_to_start,
     match_low,
     match_unconfirmed,
     score_fused_iou_cost,
@@ -89,8 +91,8 @@ class OCSort(TrackerBase[OCSortTrackSet]):
         observe(book, rows, detections, indices, config.delta_t)
         book.retire(newly_lost, unmatched_unconfirmed)
 
-        starts = free_high[detections.scores[free_high] >= config.new_track_thresh]
-        return book.close_frame(self._new_rows(detections, starts) if len(starts) else None)
+        starts = able_to_start(detections, free_high, config)
+        return book.close_frame(starts, partial(self._new_rows, detections))
 
     def _new_rows(self, detections: Detections, indices: np.ndarray) -> OCSortTrackSet:
         rows = self._book.new_rows(detections, indices)

@@ -143,7 +143,7 @@ class TrackTrack(TrackerBase[TrackTrackSet]):
         )
         book.retire(newly_lost, dropped)
         starts = leftover[nms]
-        return book.close_frame(self._new_rows(detections, starts) if len(starts) else None)
+        return book.close_frame(starts, partial(self._new_rows, detections))
 
     def _correct(self, rows: np.ndarray, indices: np.ndarray, detections: Detections) -> None:
         """Correct track ``rows`` with detections ``indices``: a tracked or new track is
